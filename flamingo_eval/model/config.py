@@ -1,0 +1,33 @@
+"""Configuration of the trainable Flamingo parts: small frozen dataclasses, read from model specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ATTEND_MODES = ("last", "all")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerceiverConfig:
+    depth: int = 6  # resampler layers (attention + feed-forward)
+    heads: int = 8
+    dim_head: int = 64
+    num_latents: int = 64  # visual tokens per image or video, whatever its size
+    ff_mult: int = 4
+    max_frames: int | None = None  # learned temporal embeddings for this many frames; None: no temporal embeddings
+
+
+@dataclass(frozen=True, kw_only=True)
+class XAttnConfig:
+    every_n_layers: int = 1  # a GATED XATTN-DENSE block before LM layer i when (i + 1) % n == 0, as OpenFlamingo
+    heads: int = 8
+    dim_head: int = 64
+    ff_mult: int = 4
+    attend: str = "last"  # "last": text sees only the last media before it (the paper); "all": every earlier one
+    dense_without_media: bool = True  # False: tokens before any media skip the whole block (exactly the LM)
+
+    def __post_init__(self) -> None:
+        if self.attend not in ATTEND_MODES:
+            raise ValueError(f"xattn.attend must be one of {ATTEND_MODES}, got {self.attend!r}")
+        if self.every_n_layers < 1:
+            raise ValueError(f"xattn.every_n_layers must be >= 1, got {self.every_n_layers}")

@@ -1,0 +1,207 @@
+"""Flamingo: a frozen vision encoder and a frozen causal LM joined by a Perceiver Resampler and
+GATED XATTN-DENSE blocks (Alayrac et al. 2022, arXiv 2204.14198)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+from .config import PerceiverConfig, XAttnConfig
+from .lm import find_decoder_layers, forward_accepts
+from .media import MediaBatch
+from .perceiver import PerceiverResampler
+from .vision.base import VisionEncoder
+from .xattn import GatedXAttnDense, MediaKV, MediaMask, media_attention_mask, text_media_index
+
+
+@dataclass
+class _Call:
+    """What the cross-attention blocks need during one forward call; exists only inside that call."""
+
+    media: MediaBatch | None
+    mask: MediaMask
+    kv: dict[int, MediaKV] = field(default_factory=dict)  # per block; reused across decode steps when given
+
+
+class Flamingo(nn.Module):
+    """Interleaved text and media in, next-token logits out.
+
+    Media go into every call explicitly (``forward(..., media=...)``). The blocks reach them through a
+    slot that is filled on entry to ``forward`` and always emptied on exit, so no conditioning state
+    survives between calls (unlike the reference implementation, whose layers keep the last media).
+    """
+
+    def __init__(
+        self,
+        *,
+        vision: VisionEncoder,
+        lm: PreTrainedModel,
+        media_token_id: int,
+        end_of_chunk_token_id: int,
+        perceiver: PerceiverConfig = PerceiverConfig(),
+        xattn: XAttnConfig = XAttnConfig(),
+        decoder_layers: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.vision = vision.requires_grad_(False)
+        self.lm = lm.requires_grad_(False)
+        self.media_token_id = media_token_id
+        self.end_of_chunk_token_id = end_of_chunk_token_id
+        self.perceiver_config = perceiver
+        self.xattn_config = xattn
+        self.perceiver = PerceiverResampler(dim=vision.dim, **asdict(perceiver))
+        self.decoder_layers_path, layers = find_decoder_layers(lm, decoder_layers)
+        lm_dim = lm.get_input_embeddings().embedding_dim
+        self.xattn = nn.ModuleDict(
+            {
+                str(i): GatedXAttnDense(
+                    dim=lm_dim,
+                    dim_visual=vision.dim,
+                    heads=xattn.heads,
+                    dim_head=xattn.dim_head,
+                    ff_mult=xattn.ff_mult,
+                    dense_without_media=xattn.dense_without_media,
+                )
+                for i in range(len(layers))
+                if (i + 1) % xattn.every_n_layers == 0
+            }
+        )
+        # The block runs on a decoder layer's input hidden states, via a pre-hook: the LM's own modules,
+        # parameter names and forward stay untouched, whatever its architecture.
+        for key in self.xattn:
+            layers[int(key)].register_forward_pre_hook(self._xattn_hook(int(key)), with_kwargs=True)
+        self._current: _Call | None = None
+        self._lm_takes_positions = forward_accepts(lm, "position_ids")
+
+    # ---------------------------------------------------------------- media
+    def encode_media(self, items: Sequence[torch.Tensor]) -> torch.Tensor:
+        """[(F, 3, H, W) pixels of each media item] -> (N, num_latents, d_visual) visual tokens.
+
+        An image is a one-frame video. Items of the same shape are encoded together.
+        """
+        if not items:
+            return self.perceiver.latents.new_zeros(0, self.perceiver_config.num_latents, self.vision.dim)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, item in enumerate(items):
+            if item.ndim != 4 or item.shape[0] == 0:
+                raise ValueError(f"media item {i} must be (frames >= 1, 3, H, W) pixels, got shape {tuple(item.shape)}")
+            groups.setdefault(tuple(item.shape), []).append(i)
+        out: list[torch.Tensor | None] = [None] * len(items)
+        device = self.perceiver.latents.device
+        for shape, idx in groups.items():
+            frames = torch.stack([items[i] for i in idx]).to(device)  # (G, F, 3, H, W)
+            g, f = frames.shape[:2]
+            with torch.no_grad():  # the vision encoder is frozen, as in the paper
+                features = self.vision(frames.flatten(0, 1).to(self._vision_dtype()))  # (G * F, v, d)
+            features = features.view(g, f, *features.shape[1:]).to(self.perceiver.latents.dtype)  # (G, F, v, d)
+            for i, tokens in zip(idx, self.perceiver(features)):  # (G, n, d)
+                out[i] = tokens
+        return torch.stack(out)  # type: ignore[arg-type]
+
+    def embed_media(self, per_sequence: Sequence[Sequence[torch.Tensor]]) -> MediaBatch:
+        """Pixels of each sequence's media, in prompt order -> MediaBatch (all items encoded at once)."""
+        flat = [item for items in per_sequence for item in items]
+        tokens = self.encode_media(flat)  # (N, n, d)
+        return MediaBatch.stack(list(tokens.split([len(items) for items in per_sequence])))
+
+    def _vision_dtype(self) -> torch.dtype:
+        return next(self.vision.parameters()).dtype
+
+    # ---------------------------------------------------------------- text
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        *,
+        media: MediaBatch | None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        cache=None,
+        use_cache: bool = False,
+        media_offset: torch.Tensor | None = None,
+        media_kv: dict[int, MediaKV] | None = None,
+        logits_to_keep: int = 0,
+    ) -> CausalLMOutputWithPast:
+        """Next-token logits for (B, T) ``input_ids`` interleaved with ``media``.
+
+        Each ``<image>`` token in ``input_ids`` stands for the next media item of its sequence. Without
+        ``media_offset`` the ids are a whole prompt and must hold exactly one ``<image>`` per media item.
+        With it (B,), the ids continue a sequence held in ``cache`` whose first ``media_offset`` media
+        were already seen; tokens keep attending to the last media given (an ``<image>`` produced by the
+        model has no media of its own). ``media_kv`` is a dict the caller keeps across decode steps so
+        that the media keys and values are projected once per generation. ``logits_to_keep`` > 0 keeps
+        only the last positions' logits.
+        """
+        counts = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
+        index = text_media_index(input_ids, self.media_token_id, media_offset)  # (B, T)
+        if media_offset is None:
+            mismatch = (index[:, -1] != counts).nonzero().flatten().tolist()
+            if mismatch:
+                b = mismatch[0]
+                raise ValueError(
+                    f"sequence {b} has {int(index[b, -1])} <image> tokens but {int(counts[b])} media items were given"
+                )
+        else:
+            index = torch.minimum(index, counts[:, None])
+        num_media = media.tokens.shape[1] if media is not None else 0
+        num_latents = media.num_latents if media is not None else 1
+        mask = media_attention_mask(index, num_media, num_latents, attend=self.xattn_config.attend)
+        if position_ids is None and attention_mask is not None and media_offset is None:
+            # left padding: count positions from each sequence's first real token
+            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+        kwargs = {"position_ids": position_ids} if self._lm_takes_positions and position_ids is not None else {}
+        call = _Call(media=media if num_media else None, mask=mask, kv=media_kv if media_kv is not None else {})
+        with self._conditioned(call):
+            return self.lm(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                cache=cache,
+                use_cache=use_cache,
+                logits_to_keep=logits_to_keep,
+                **kwargs,
+            )
+
+    @contextmanager
+    def _conditioned(self, call: _Call) -> Iterator[None]:
+        if self._current is not None:
+            raise RuntimeError("Flamingo.forward is not re-entrant")
+        self._current = call
+        try:
+            yield
+        finally:
+            self._current = None
+
+    def _xattn_hook(self, layer: int):
+        block_key = str(layer)
+
+        def hook(module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+            call = self._current
+            if call is None:
+                raise RuntimeError("the LM inside Flamingo was called directly; call Flamingo.forward with the media")
+            block: GatedXAttnDense = self.xattn[block_key]
+            kv = None
+            if call.media is not None:
+                if layer not in call.kv:
+                    call.kv[layer] = block.attn.media_kv(call.media.tokens.to(self._lm_dtype()))
+                kv = call.kv[layer]
+            if args:
+                return (block(args[0], kv, call.mask), *args[1:]), kwargs
+            kwargs = dict(kwargs, hidden_states=block(kwargs["hidden_states"], kv, call.mask))
+            return args, kwargs
+
+        return hook
+
+    def _lm_dtype(self) -> torch.dtype:
+        return self.lm.get_input_embeddings().weight.dtype
+
+    # ---------------------------------------------------------------- weights
+    def trainable_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
+        """The parts Flamingo trains: resampler and gated blocks (new token embeddings are handled by
+        ``weights.adapter_state_dict``)."""
+        yield from (("perceiver." + n, p) for n, p in self.perceiver.named_parameters())
+        yield from (("xattn." + n, p) for n, p in self.xattn.named_parameters())

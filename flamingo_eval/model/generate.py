@@ -1,0 +1,225 @@
+"""Batched generation (greedy and beam search) and log-likelihood scoring for ``Flamingo``.
+
+The search follows the semantics of HF transformers' ``generate`` (5.x) step for step, so that a
+model evaluated here decodes exactly as OpenFlamingo's evaluation decodes it: the same candidates, the
+same length penalty (sum of log-probs / generated length ** length_penalty), the same stopping rule.
+Media keys and values are projected once per call; the prompt is prefilled once and the KV cache is
+copied to the beams afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import DynamicCache
+
+from .flamingo import Flamingo
+from .media import MediaBatch
+
+_NEG = -1.0e9  # the "impossible" score HF's beam search uses
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationConfig:
+    max_new_tokens: int = 20
+    num_beams: int = 1  # 1: greedy
+    length_penalty: float = 1.0  # beam score = sum log p / (generated length ** length_penalty)
+    min_new_tokens: int = 0  # stop tokens are forbidden before this many tokens
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1 or self.num_beams < 1 or self.min_new_tokens < 0:
+            raise ValueError(f"invalid generation settings: {self}")
+
+
+class _Decoder:
+    """One generation's state around the model: KV cache, attention mask, media and media keys/values."""
+
+    def __init__(self, model: Flamingo, input_ids: torch.Tensor, attention_mask: torch.Tensor, media: MediaBatch | None):
+        self.model = model
+        self.media = media
+        self.mask = attention_mask
+        self.media_kv: dict = {}
+        self.cache = DynamicCache(config=model.lm.config)
+        self.offset = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
+        positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding
+        out = model(
+            input_ids,
+            media=media,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            cache=self.cache,
+            use_cache=True,
+            media_kv=self.media_kv,
+            logits_to_keep=1,
+        )
+        self.logits = out.logits[:, -1].float()  # (B, V)
+
+    def expand(self, repeats: int) -> None:
+        """Copy every row ``repeats`` times (for beams), after the prefill."""
+        self.cache.batch_repeat_interleave(repeats)
+        self.mask = self.mask.repeat_interleave(repeats, dim=0)
+        self.offset = self.offset.repeat_interleave(repeats, dim=0)
+        self.logits = self.logits.repeat_interleave(repeats, dim=0)
+        if self.media is not None:
+            self.media = self.media.repeat_interleave(repeats)
+        self.media_kv = {k: (kk.repeat_interleave(repeats, 0), vv.repeat_interleave(repeats, 0)) for k, (kk, vv) in self.media_kv.items()}
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keep the cache rows ``rows`` (B,) in that order (beams are reshuffled each step)."""
+        self.cache.reorder_cache(rows)
+
+    def step(self, tokens: torch.Tensor) -> None:
+        """Feed one token per row; updates ``logits``."""
+        self.mask = torch.cat([self.mask, self.mask.new_ones(self.mask.shape[0], 1)], dim=1)
+        positions = self.mask.long().sum(-1, keepdim=True) - 1  # (B, 1)
+        out = self.model(
+            tokens[:, None],
+            media=self.media,
+            attention_mask=self.mask,
+            position_ids=positions,
+            cache=self.cache,
+            use_cache=True,
+            media_offset=self.offset,
+            media_kv=self.media_kv,
+        )
+        self.logits = out.logits[:, -1].float()
+
+
+@torch.inference_mode()
+def generate(
+    model: Flamingo,
+    input_ids: torch.Tensor,
+    *,
+    attention_mask: torch.Tensor | None = None,
+    media: MediaBatch | None,
+    config: GenerationConfig = GenerationConfig(),
+    stop_token_ids: Sequence[int],
+    pad_token_id: int,
+) -> list[list[int]]:
+    """Generate continuations of (B, T) left-padded prompts; returns each row's new token ids, ending with
+    the stop token when one was produced (as HF's ``generate`` does), at most ``max_new_tokens`` long.
+    """
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    stops = torch.tensor(list(stop_token_ids), dtype=torch.long, device=input_ids.device)
+    decoder = _Decoder(model, input_ids, attention_mask, media)
+    if config.num_beams == 1:
+        return _greedy(decoder, config, stops, pad_token_id)
+    return _beam_search(decoder, config, stops, input_ids.shape[0])
+
+
+def _forbid_stops(scores: torch.Tensor, step: int, config: GenerationConfig, stops: torch.Tensor) -> torch.Tensor:
+    if step < config.min_new_tokens and len(stops):
+        scores = scores.index_fill(-1, stops, float("-inf"))
+    return scores
+
+
+def _cut(tokens: list[int], stops: set[int]) -> list[int]:
+    for i, t in enumerate(tokens):
+        if t in stops:
+            return tokens[: i + 1]
+    return tokens
+
+
+def _greedy(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, pad: int) -> list[list[int]]:
+    rows = decoder.logits.shape[0]
+    running = torch.ones(rows, dtype=torch.bool, device=decoder.logits.device)
+    out: list[torch.Tensor] = []
+    for step in range(config.max_new_tokens):
+        tokens = _forbid_stops(decoder.logits, step, config, stops).argmax(-1)
+        tokens = torch.where(running, tokens, torch.full_like(tokens, pad))  # finished rows get padding, as HF
+        out.append(tokens)
+        running &= ~torch.isin(tokens, stops)
+        if not running.any() or step + 1 == config.max_new_tokens:
+            break
+        decoder.step(tokens)
+    stop_set = set(stops.tolist())
+    return [_cut(row, stop_set) for row in torch.stack(out, dim=1).tolist()]
+
+
+def _beam_search(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, batch: int) -> list[list[int]]:
+    """Beam search with HF's rules: keep the top K = max(2, 1 + #stops) * beams candidates per step; the
+    best ``beams`` that did not stop continue; those among the first ``beams`` that stopped become
+    hypotheses scored with the length penalty; stop once no running beam can beat the worst kept
+    hypothesis (judged at the current length) or every candidate hits the length limit.
+    """
+    beams, max_new, lp = config.num_beams, config.max_new_tokens, config.length_penalty
+    decoder.expand(beams)
+    device = decoder.logits.device
+    vocab = decoder.logits.shape[-1]
+    k = max(2, 1 + len(stops)) * beams
+    top_of_k = torch.arange(k, device=device) < beams  # (K,)
+    fill = int(stops[0]) if len(stops) else 0
+
+    running_scores = torch.zeros(batch, beams, device=device)
+    running_scores[:, 1:] = _NEG  # all beams start identical: only the first may expand at step 0
+    running_seqs = torch.full((batch, beams, max_new), fill, dtype=torch.long, device=device)
+    done_scores = torch.full((batch, beams), _NEG, device=device)
+    done_seqs = running_seqs.clone()
+    done_lens = torch.zeros(batch, beams, dtype=torch.long, device=device)
+    done_flags = torch.zeros(batch, beams, dtype=torch.bool, device=device)
+    improvable = torch.ones(batch, 1, dtype=torch.bool, device=device)
+    offsets = torch.arange(batch, device=device)[:, None] * beams  # (B, 1)
+
+    for step in range(max_new):
+        log_probs = _forbid_stops(torch.log_softmax(decoder.logits, dim=-1), step, config, stops)  # (B * beams, V)
+        scores = (log_probs.view(batch, beams, vocab) + running_scores[..., None]).view(batch, beams * vocab)
+        cand_scores, cand_idx = torch.topk(scores, k)  # (B, K)
+        cand_beam, cand_token = cand_idx // vocab, cand_idx % vocab
+        cand_seqs = torch.take_along_dim(running_seqs, cand_beam[..., None], dim=1)  # (B, K, max_new)
+        cand_seqs[:, :, step] = cand_token
+        hits = torch.isin(cand_token, stops) | (step + 1 >= max_new)  # (B, K)
+
+        # the running beams for the next step: best candidates that did not stop
+        alive_scores = cand_scores + hits.float() * _NEG
+        keep = torch.topk(alive_scores, beams).indices  # (B, beams)
+        running_seqs = torch.take_along_dim(cand_seqs, keep[..., None], dim=1)
+        running_scores = torch.take_along_dim(alive_scores, keep, dim=1)
+        parent = torch.take_along_dim(cand_beam, keep, dim=1)  # (B, beams)
+
+        # finished hypotheses: merge the candidates that just stopped into the kept ones
+        just_done = hits & top_of_k[None, :]
+        new_scores = cand_scores / ((step + 1) ** lp)
+        new_scores = new_scores + (~improvable).float() * _NEG
+        new_scores = new_scores + (~just_done).float() * _NEG
+        merged = torch.cat([done_scores, new_scores], dim=1)  # (B, beams + K)
+        best = torch.topk(merged, beams).indices
+        done_scores = torch.take_along_dim(merged, best, dim=1)
+        done_seqs = torch.take_along_dim(torch.cat([done_seqs, cand_seqs], dim=1), best[..., None], dim=1)
+        new_lens = torch.full_like(cand_beam, step + 1)
+        done_lens = torch.take_along_dim(torch.cat([done_lens, new_lens], dim=1), best, dim=1)
+        done_flags = torch.take_along_dim(torch.cat([done_flags, just_done], dim=1), best, dim=1)
+
+        # can a running beam still beat the worst kept hypothesis? (HF's heuristic for early_stopping=False)
+        best_running = running_scores[:, :1] / ((step + 1) ** lp)
+        worst_done = torch.where(done_flags, done_scores.min(dim=1, keepdim=True).values, _NEG)
+        improvable = improvable & (best_running > worst_done).any(dim=-1, keepdim=True)
+        if not improvable.any() or hits.all():
+            break
+        decoder.reorder((parent + offsets).flatten())
+        decoder.step(running_seqs[:, :, step].flatten())
+
+    return [done_seqs[b, 0, : int(done_lens[b, 0])].tolist() for b in range(batch)]
+
+
+@torch.inference_mode()
+def score_continuations(
+    model: Flamingo,
+    input_ids: torch.Tensor,
+    *,
+    attention_mask: torch.Tensor,
+    continuation_mask: torch.Tensor,
+    media: MediaBatch | None,
+) -> torch.Tensor:
+    """Sum of log p(token | everything before it) over the tokens marked in ``continuation_mask``.
+
+    input_ids, attention_mask, continuation_mask: (B, T), left-padded prompt + continuation per row.
+    Returns (B,) float32 log-likelihoods, for multiple-choice and classification tasks.
+    """
+    out = model(input_ids, media=media, attention_mask=attention_mask)
+    log_probs = torch.log_softmax(out.logits[:, :-1].float(), dim=-1)  # (B, T-1, V): predicts tokens 1..T-1
+    target = input_ids[:, 1:]
+    token_lp = log_probs.gather(-1, target[..., None]).squeeze(-1)  # (B, T-1)
+    return (token_lp * continuation_mask[:, 1:].to(token_lp.dtype)).sum(-1)

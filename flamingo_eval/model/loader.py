@@ -1,0 +1,83 @@
+"""Build a ready-to-use model from a spec: encoder, tokenizer, LM, adapters and weights, offline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .flamingo import Flamingo
+from .lm import DTYPES, load_language_model, load_tokenizer, resize_embeddings
+from .pipeline import FlamingoPipeline
+from .spec import ModelSpec, get_spec
+from .tokenizer import add_flamingo_tokens
+from .vision import build_vision_encoder
+from .weights import load_adapters, load_openflamingo_checkpoint
+
+
+@dataclass(frozen=True)
+class LoadTimes:
+    vision_s: float
+    lm_s: float
+    adapters_s: float
+
+
+def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cpu", dtype: str | None = None) -> FlamingoPipeline:
+    """Load the model a spec (or built-in name, or spec path) describes. ``dtype`` overrides the LM's
+    and adapters' dtype (e.g. bfloat16 on a GPU); the vision encoder stays float32.
+    """
+    spec = spec if isinstance(spec, ModelSpec) else get_spec(spec)
+    t0 = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.seed)  # random parts (tiny encoders, untrained adapters) are reproducible
+        vision = build_vision_encoder(spec.vision.kind, spec.vision.options, spec.resolve("vision.weights", spec.vision.weights))
+        t1 = time.perf_counter()
+        lm_path, gguf_file = _lm_location(spec)
+        tokenizer = load_tokenizer(
+            path=spec.resolve("lm.tokenizer", spec.lm.tokenizer) if spec.lm.tokenizer not in (None, "bytes") else lm_path,
+            gguf_file=gguf_file if spec.lm.tokenizer is None else None,
+            kind="bytes" if spec.lm.tokenizer == "bytes" else None,
+        )
+        tokens = add_flamingo_tokens(tokenizer)
+        lm = load_language_model(
+            path=lm_path, gguf_file=gguf_file, config=spec.lm.config, dtype=spec.lm.dtype, trust_remote_code=spec.lm.trust_remote_code
+        )
+        if tokens.added or len(tokenizer) != lm.get_input_embeddings().num_embeddings:
+            resize_embeddings(lm, len(tokenizer), tokens.added)
+        t2 = time.perf_counter()
+        model = Flamingo(
+            vision=vision,
+            lm=lm,
+            media_token_id=tokens.media,
+            end_of_chunk_token_id=tokens.end_of_chunk,
+            perceiver=spec.perceiver,
+            xattn=spec.xattn,
+            decoder_layers=spec.lm.decoder_layers,
+        )
+    if spec.openflamingo_checkpoint is not None:
+        load_openflamingo_checkpoint(model, spec.resolve("openflamingo_checkpoint", spec.openflamingo_checkpoint))
+    if spec.adapters is not None:
+        load_adapters(model, tokens.added, spec.resolve("adapters", spec.adapters))
+    model.to(device)
+    if dtype is not None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        model.lm.to(DTYPES[dtype])
+        model.perceiver.to(DTYPES[dtype])
+        model.xattn.to(DTYPES[dtype])
+    model.eval()
+    t3 = time.perf_counter()
+    return FlamingoPipeline(
+        spec=spec, model=model, tokenizer=tokenizer, tokens=tokens, transform=vision.transform,
+        load_times=LoadTimes(vision_s=t1 - t0, lm_s=t2 - t1, adapters_s=t3 - t2),
+    )
+
+
+def _lm_location(spec: ModelSpec) -> tuple[Path | None, str | None]:
+    """(folder, gguf file name or None) of the LM; (None, None) for a randomly initialised one."""
+    if spec.lm.gguf is not None:
+        gguf = spec.resolve("lm.gguf", spec.lm.gguf)
+        return gguf.parent, gguf.name
+    return spec.resolve("lm.path", spec.lm.path), None

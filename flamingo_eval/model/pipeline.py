@@ -1,0 +1,108 @@
+"""Text and images in, text out: tokenisation, image preprocessing and generation around ``Flamingo``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+from PIL import Image
+from transformers import PreTrainedTokenizerBase
+
+from .flamingo import Flamingo
+from .generate import GenerationConfig, generate, score_continuations
+from .media import MediaBatch
+from .tokenizer import FlamingoTokens
+from .vision.base import ImageTransform
+
+if TYPE_CHECKING:
+    from .loader import LoadTimes
+    from .spec import ModelSpec
+
+# A media item: a PIL image, a list of PIL frames (a video), or pixels already made by the transform,
+# (3, H, W) for an image or (F, 3, H, W) for a video.
+Media = Image.Image | Sequence[Image.Image] | torch.Tensor
+
+
+@dataclass
+class FlamingoPipeline:
+    spec: "ModelSpec"
+    model: Flamingo
+    tokenizer: PreTrainedTokenizerBase
+    tokens: FlamingoTokens
+    transform: ImageTransform
+    load_times: "LoadTimes | None" = None
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.perceiver.latents.device
+
+    def pixels(self, item: Media) -> torch.Tensor:
+        """One media item -> (F, 3, H, W) pixels (F = 1 for an image)."""
+        if isinstance(item, torch.Tensor):
+            return item[None] if item.ndim == 3 else item
+        if isinstance(item, Image.Image):
+            return self.transform(item)[None]
+        frames = list(item)
+        if not frames:
+            raise ValueError("a video with zero frames cannot be encoded")
+        return torch.stack([self.transform(frame) for frame in frames])
+
+    def encode_prompts(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Texts with ``<image>`` markers -> left-padded (B, T) ids and attention mask."""
+        batch = self.tokenizer(list(prompts), padding="longest", return_tensors="pt")
+        return batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+
+    def embed(self, media: Sequence[Sequence[Media]]) -> MediaBatch:
+        return self.model.embed_media([[self.pixels(item) for item in items] for items in media])
+
+    def stop_token_ids(self) -> list[int]:
+        """<|endofchunk|> ends an answer in Flamingo's prompt format; the LM's own EOS ends it too."""
+        eos = self.tokenizer.eos_token_id
+        return [self.tokens.end_of_chunk] + ([eos] if eos is not None and eos != self.tokens.end_of_chunk else [])
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        media: Sequence[Sequence[Media]],
+        config: GenerationConfig = GenerationConfig(),
+        *,
+        stop_token_ids: Sequence[int] | None = None,
+    ) -> list[str]:
+        """Generate a continuation of each prompt; ``media[b]`` are prompt b's media in ``<image>`` order."""
+        ids, mask = self.encode_prompts(prompts)
+        with torch.inference_mode():
+            batch = self.embed(media)
+        new = generate(
+            self.model, ids, attention_mask=mask, media=batch, config=config,
+            stop_token_ids=self.stop_token_ids() if stop_token_ids is None else stop_token_ids,
+            pad_token_id=self.tokens.pad,
+        )
+        return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+
+    def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]]) -> torch.Tensor:
+        """log p(continuation | prompt, media) for each row, (B,) float32."""
+        rows = [self.tokenizer(p)["input_ids"] + self.tokenizer(c, add_special_tokens=False)["input_ids"] for p, c in zip(prompts, continuations)]
+        cont_lens = [len(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in continuations]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.tokens.pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        cont = torch.zeros_like(ids)
+        for b, (row, n) in enumerate(zip(rows, cont_lens)):
+            ids[b, width - len(row):] = torch.tensor(row)
+            mask[b, width - len(row):] = 1
+            cont[b, width - n:] = 1
+        with torch.inference_mode():
+            batch = self.embed(media)
+        return score_continuations(self.model, ids.to(self.device), attention_mask=mask.to(self.device), continuation_mask=cont.to(self.device), media=batch)
+
+    def describe(self) -> dict[str, Any]:
+        """Parameter counts by part, for reports."""
+        count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+        return {
+            "vision": count(self.model.vision),
+            "lm": count(self.model.lm),
+            "perceiver": count(self.model.perceiver),
+            "xattn": count(self.model.xattn),
+        }

@@ -1,0 +1,212 @@
+"""Trainable weights in and out: OpenFlamingo ``checkpoint.pt`` files, and this project's safetensors.
+
+Both are strict: a missing, unexpected or mis-shaped key is an error naming the file and the key
+(the reference loads with ``strict=False``, which hides such mismatches).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .flamingo import Flamingo
+
+# OpenFlamingo's module names -> ours, for one resampler layer / one gated block (regex, replacement).
+_PERCEIVER_RULES = [
+    (r"^layers\.(\d+)\.0\.(.+)$", r"layers.\1.attn.\2"),
+    (r"^layers\.(\d+)\.1\.0\.(.+)$", r"layers.\1.ffw.norm.\2"),
+    (r"^layers\.(\d+)\.1\.1\.(.+)$", r"layers.\1.ffw.up.\2"),
+    (r"^layers\.(\d+)\.1\.3\.(.+)$", r"layers.\1.ffw.down.\2"),
+    (r"^(latents|frame_embs|norm\..+)$", r"\1"),
+]
+_BLOCK_RULES = [
+    (r"^attn\.(norm|to_q|to_kv|to_out)\.(.+)$", r"attn.\1.\2"),
+    (r"^attn_gate$", r"attn_gate"),
+    (r"^ff\.0\.(.+)$", r"ffw.norm.\1"),
+    (r"^ff\.1\.(.+)$", r"ffw.up.\1"),
+    (r"^ff\.3\.(.+)$", r"ffw.down.\1"),
+    (r"^ff_gate$", r"ffw_gate"),
+]
+
+
+class WeightsError(ValueError):
+    """A weights file that does not fit the model."""
+
+
+def _apply(rules: list[tuple[str, str]], name: str) -> str | None:
+    for pattern, replacement in rules:
+        if re.match(pattern, name):
+            return re.sub(pattern, replacement, name)
+    return None
+
+
+def _lm_aliases(model: Flamingo) -> dict[str, str]:
+    """Every name under which the LM's state dict holds its embeddings (tied weights appear twice)."""
+    lm = model.lm
+    targets = {"input": lm.get_input_embeddings().weight}
+    out_emb = lm.get_output_embeddings()
+    if out_emb is not None and out_emb.weight is not targets["input"]:
+        targets["output"] = out_emb.weight
+    aliases = {}
+    for name, tensor in lm.state_dict(keep_vars=True).items():
+        for role, param in targets.items():
+            if tensor is param:
+                aliases[name] = role
+    return aliases
+
+
+def translate_openflamingo(model: Flamingo, state: dict[str, torch.Tensor], *, allow_lm_weights: bool = False):
+    """Map an OpenFlamingo state dict onto this model.
+
+    Returns (ours, lm_weights, unexpected): ``ours`` keyed like ``Flamingo.trainable_parameters`` plus
+    ``embeddings.input`` / ``embeddings.output`` (whole matrices), ``lm_weights`` keyed like the LM's
+    own state dict (frozen weights; only kept with ``allow_lm_weights``), and the keys that fit nothing.
+    """
+    layers = re.escape(model.decoder_layers_path)
+    block_key = re.compile(rf"^lang_encoder\.(?:{layers}\.(\d+)\.gated_cross_attn_layer|gated_cross_attn_layers\.(\d+))\.(.+)$")
+    frozen_layer = re.compile(rf"^lang_encoder\.(?:{layers}\.(\d+)\.decoder_layer|old_decoder_blocks\.(\d+))\.(.+)$")
+    embeddings = _lm_aliases(model)
+    lm_names = set(model.lm.state_dict().keys())
+    ours: dict[str, torch.Tensor] = {}
+    lm_weights: dict[str, torch.Tensor] = {}
+    unexpected: list[str] = []
+
+    def put(target: dict, key: str, value: torch.Tensor, source: str) -> None:
+        if key in target and not torch.equal(target[key], value):
+            raise WeightsError(f"{source} and another key both give {key} with different values")
+        target[key] = value
+
+    for key, value in state.items():
+        mapped = None
+        if key.startswith("perceiver."):
+            name = _apply(_PERCEIVER_RULES, key[len("perceiver."):])
+            mapped = None if name is None else ("perceiver." + name)
+        elif (m := block_key.match(key)) is not None:
+            name = _apply(_BLOCK_RULES, m.group(3))
+            mapped = None if name is None else f"xattn.{m.group(1) or m.group(2)}.{name}"
+        elif key.startswith("lang_encoder.") and key[len("lang_encoder."):] in embeddings:
+            mapped = "embeddings." + embeddings[key[len("lang_encoder."):]]
+        if mapped is not None:
+            put(ours, mapped, value, key)
+            continue
+        lm_key = None
+        if (m := frozen_layer.match(key)) is not None:
+            lm_key = f"{model.decoder_layers_path}.{m.group(1) or m.group(2)}.{m.group(3)}"
+        elif key.startswith("lang_encoder.") and key[len("lang_encoder."):] in lm_names:
+            lm_key = key[len("lang_encoder."):]
+        if lm_key is not None and lm_key in lm_names and allow_lm_weights:
+            put(lm_weights, lm_key, value, key)
+        else:
+            unexpected.append(key)
+    return ours, lm_weights, unexpected
+
+
+def _expected(model: Flamingo) -> dict[str, torch.Tensor]:
+    expected = dict(model.trainable_parameters())
+    for alias, role in _lm_aliases(model).items():
+        expected["embeddings." + role] = model.lm.state_dict(keep_vars=True)[alias]
+    return expected
+
+
+def _describe(keys: list[str], most: int = 8) -> str:
+    shown = ", ".join(sorted(keys)[:most])
+    return shown + (f" ... ({len(keys)} in all)" if len(keys) > most else "")
+
+
+def load_openflamingo_checkpoint(model: Flamingo, path: Path, *, allow_lm_weights: bool = False) -> None:
+    """Load an OpenFlamingo ``checkpoint.pt`` (a flat dict of trainable weights, possibly under
+    ``model_state_dict``) safely (``weights_only=True``) and strictly.
+
+    Frozen LM weights in the file are refused unless ``allow_lm_weights``; then they are loaded too.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"OpenFlamingo checkpoint not found: {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "model_state_dict" in state:
+        state = state["model_state_dict"]
+    state = {k.removeprefix("module."): v for k, v in state.items()}  # saved from a DDP/FSDP wrapper
+    load_openflamingo_state_dict(model, state, source=str(path), allow_lm_weights=allow_lm_weights)
+
+
+def load_openflamingo_state_dict(model: Flamingo, state: dict[str, torch.Tensor], *, source: str = "state dict", allow_lm_weights: bool = False) -> None:
+    ours, lm_weights, unexpected = translate_openflamingo(model, state, allow_lm_weights=allow_lm_weights)
+    if unexpected:
+        hint = " (frozen LM weights: pass allow_lm_weights to load them)" if any(k.startswith("lang_encoder.") for k in unexpected) else ""
+        raise WeightsError(f"{source}: unexpected keys{hint}: {_describe(unexpected)}")
+    expected = _expected(model)
+    if "embeddings.output" in expected and "embeddings.output" not in ours:
+        expected.pop("embeddings.output")  # an untied output layer the run kept frozen is not saved
+    lm_state = model.lm.state_dict(keep_vars=True)
+    lm_expected = {k: lm_state[k] for k in lm_weights}
+    _check(expected, ours, source)  # everything is checked before anything is written
+    _check(lm_expected, lm_weights, source)
+    _copy(expected, ours)
+    _copy(lm_expected, lm_weights)
+
+
+def _check(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor], source: str) -> None:
+    """Same keys, same shapes; else a WeightsError naming the file and the keys."""
+    missing = [k for k in expected if k not in given]
+    extra = [k for k in given if k not in expected]
+    if missing or extra:
+        parts = [f"missing keys: {_describe(missing)}"] if missing else []
+        parts += [f"keys this model does not have: {_describe(extra)}"] if extra else []
+        raise WeightsError(f"{source}: " + "; ".join(parts))
+    for key, target in expected.items():
+        if tuple(given[key].shape) != tuple(target.shape):
+            raise WeightsError(f"{source}: {key} has shape {tuple(given[key].shape)}, the model needs {tuple(target.shape)}")
+
+
+def _copy(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for key, target in expected.items():
+            target.copy_(given[key].to(target.dtype))
+
+
+# ---------------------------------------------------------------- this project's adapters (safetensors)
+def _embedding_matrices(model: Flamingo) -> dict[str, torch.Tensor]:
+    """Adapter key -> the LM embedding matrix whose added-token rows it holds (output only when untied)."""
+    inp = model.lm.get_input_embeddings().weight
+    out = model.lm.get_output_embeddings()
+    matrices = {"embeddings.input_rows": inp}
+    if out is not None and out.weight is not inp:
+        matrices["embeddings.output_rows"] = out.weight
+    return matrices
+
+
+def adapter_state_dict(model: Flamingo, added_token_ids: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """The trainable weights only: resampler, gated blocks, and the embedding rows of the added tokens."""
+    state = {name: p.detach().contiguous() for name, p in model.trainable_parameters()}
+    for key, matrix in _embedding_matrices(model).items():
+        state[key] = matrix.detach()[list(added_token_ids)].contiguous()
+    return state
+
+
+def save_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path, *, config: dict | None = None) -> None:
+    """Write the trainable weights to ``path`` (safetensors); ``config`` (JSON-able) goes in its metadata."""
+    metadata = {"format": "flamingo-eval-adapters-v1", "added_token_ids": json.dumps(list(added_token_ids))}
+    if config is not None:
+        metadata["config"] = json.dumps(config, sort_keys=True)
+    save_file(adapter_state_dict(model, added_token_ids), str(path), metadata=metadata)
+
+
+def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path) -> None:
+    """Load weights written by ``save_adapters`` strictly into ``model``."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"adapter weights not found: {path}")
+    given = load_file(str(path))
+    matrices = _embedding_matrices(model)
+    rows = list(added_token_ids)
+    expected = dict(model.trainable_parameters()) | {key: m[rows] for key, m in matrices.items()}
+    _check(expected, given, str(path))  # everything is checked before anything is written
+    with torch.no_grad():
+        for name, param in model.trainable_parameters():
+            param.copy_(given[name].to(param.dtype))
+        for key, matrix in matrices.items():
+            matrix[rows] = given[key].to(matrix.dtype)
