@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from flamingo_eval.model.spec import parse_spec
+
+# Nothing in the tests may reach the network: make the HF libraries fail fast instead of trying.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 # Tiny random LMs of the three families OpenFlamingo uses; vocab 260 = 256 bytes + </s> + 3 Flamingo tokens.
 LM_CONFIGS = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import torch
 from torch import nn
@@ -27,6 +28,9 @@ class _Call:
     media: MediaBatch | None
     mask: MediaMask
     kv: dict[int, MediaKV] = field(default_factory=dict)  # per block; reused across decode steps when given
+
+
+_LM_ONLY = object()  # marks a call of the bare LM through Flamingo.lm_only()
 
 
 class Flamingo(nn.Module):
@@ -74,9 +78,10 @@ class Flamingo(nn.Module):
         )
         # The block runs on a decoder layer's input hidden states, via a pre-hook: the LM's own modules,
         # parameter names and forward stay untouched, whatever its architecture.
+        # (a partial of a bound method, not a closure, so that deepcopy and pickling rebind it to the copy)
         for key in self.xattn:
-            layers[int(key)].register_forward_pre_hook(self._xattn_hook(int(key)), with_kwargs=True)
-        self._current: _Call | None = None
+            layers[int(key)].register_forward_pre_hook(partial(self._xattn_pre_hook, int(key)), with_kwargs=True)
+        self._current: _Call | object | None = None
         self._lm_takes_positions = forward_accepts(lm, "position_ids")
 
     # ---------------------------------------------------------------- media
@@ -167,7 +172,14 @@ class Flamingo(nn.Module):
             )
 
     @contextmanager
-    def _conditioned(self, call: _Call) -> Iterator[None]:
+    def lm_only(self) -> Iterator[PreTrainedModel]:
+        """Run the frozen LM by itself inside this block (the gated blocks are skipped): the text-only
+        baseline. Outside ``forward`` and this block, calling the LM directly is an error."""
+        with self._conditioned(_LM_ONLY):
+            yield self.lm
+
+    @contextmanager
+    def _conditioned(self, call: "_Call | object") -> Iterator[None]:
         if self._current is not None:
             raise RuntimeError("Flamingo.forward is not re-entrant")
         self._current = call
@@ -176,25 +188,22 @@ class Flamingo(nn.Module):
         finally:
             self._current = None
 
-    def _xattn_hook(self, layer: int):
-        block_key = str(layer)
-
-        def hook(module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-            call = self._current
-            if call is None:
-                raise RuntimeError("the LM inside Flamingo was called directly; call Flamingo.forward with the media")
-            block: GatedXAttnDense = self.xattn[block_key]
-            kv = None
-            if call.media is not None:
-                if layer not in call.kv:
-                    call.kv[layer] = block.attn.media_kv(call.media.tokens.to(self._lm_dtype()))
-                kv = call.kv[layer]
-            if args:
-                return (block(args[0], kv, call.mask), *args[1:]), kwargs
-            kwargs = dict(kwargs, hidden_states=block(kwargs["hidden_states"], kv, call.mask))
+    def _xattn_pre_hook(self, layer: int, module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Runs the gated block of ``layer`` on the decoder layer's input hidden states."""
+        call = self._current
+        if call is None:
+            raise RuntimeError("the LM inside Flamingo was called directly; call Flamingo.forward with the media")
+        if call is _LM_ONLY:
             return args, kwargs
-
-        return hook
+        block: GatedXAttnDense = self.xattn[str(layer)]
+        kv = None
+        if call.media is not None:
+            if layer not in call.kv:
+                call.kv[layer] = block.attn.media_kv(call.media.tokens.to(self._lm_dtype()))
+            kv = call.kv[layer]
+        if args:
+            return (block(args[0], kv, call.mask), *args[1:]), kwargs
+        return args, dict(kwargs, hidden_states=block(kwargs["hidden_states"], kv, call.mask))
 
     def _lm_dtype(self) -> torch.dtype:
         return self.lm.get_input_embeddings().weight.dtype

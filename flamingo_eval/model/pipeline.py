@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from transformers import PreTrainedTokenizerBase
 
+from ..errors import MediaError
 from .flamingo import Flamingo
 from .generate import GenerationConfig, generate, score_continuations
 from .media import MediaBatch
@@ -46,7 +47,7 @@ class FlamingoPipeline:
             return self.transform(item)[None]
         frames = list(item)
         if not frames:
-            raise ValueError("a video with zero frames cannot be encoded")
+            raise MediaError("a video with zero frames cannot be encoded")
         return torch.stack([self.transform(frame) for frame in frames])
 
     def encode_prompts(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:

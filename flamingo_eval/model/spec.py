@@ -17,13 +17,10 @@ from typing import Any
 
 import yaml
 
+from ..errors import SpecError
 from .config import PerceiverConfig, XAttnConfig
 
 BUILTIN_DIR = Path(__file__).parent / "specs"
-
-
-class SpecError(ValueError):
-    """A model spec that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..errors import WeightsError
 from .flamingo import Flamingo
+from .state_dicts import check_state_dict, preview_keys
 
 # OpenFlamingo's module names -> ours, for one resampler layer / one gated block (regex, replacement).
 _PERCEIVER_RULES = [
@@ -31,10 +33,6 @@ _BLOCK_RULES = [
     (r"^ff\.3\.(.+)$", r"ffw.down.\1"),
     (r"^ff_gate$", r"ffw_gate"),
 ]
-
-
-class WeightsError(ValueError):
-    """A weights file that does not fit the model."""
 
 
 def _apply(rules: list[tuple[str, str]], name: str) -> str | None:
@@ -112,11 +110,6 @@ def _expected(model: Flamingo) -> dict[str, torch.Tensor]:
     return expected
 
 
-def _describe(keys: list[str], most: int = 8) -> str:
-    shown = ", ".join(sorted(keys)[:most])
-    return shown + (f" ... ({len(keys)} in all)" if len(keys) > most else "")
-
-
 def load_openflamingo_checkpoint(model: Flamingo, path: Path, *, allow_lm_weights: bool = False) -> None:
     """Load an OpenFlamingo ``checkpoint.pt`` (a flat dict of trainable weights, possibly under
     ``model_state_dict``) safely (``weights_only=True``) and strictly.
@@ -137,29 +130,16 @@ def load_openflamingo_state_dict(model: Flamingo, state: dict[str, torch.Tensor]
     ours, lm_weights, unexpected = translate_openflamingo(model, state, allow_lm_weights=allow_lm_weights)
     if unexpected:
         hint = " (frozen LM weights: pass allow_lm_weights to load them)" if any(k.startswith("lang_encoder.") for k in unexpected) else ""
-        raise WeightsError(f"{source}: unexpected keys{hint}: {_describe(unexpected)}")
+        raise WeightsError(f"{source}: unexpected keys{hint}: {preview_keys(unexpected)}")
     expected = _expected(model)
     if "embeddings.output" in expected and "embeddings.output" not in ours:
         expected.pop("embeddings.output")  # an untied output layer the run kept frozen is not saved
     lm_state = model.lm.state_dict(keep_vars=True)
     lm_expected = {k: lm_state[k] for k in lm_weights}
-    _check(expected, ours, source)  # everything is checked before anything is written
-    _check(lm_expected, lm_weights, source)
+    check_state_dict(expected, ours, source=source)  # everything is checked before anything is written
+    check_state_dict(lm_expected, lm_weights, source=source)
     _copy(expected, ours)
     _copy(lm_expected, lm_weights)
-
-
-def _check(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor], source: str) -> None:
-    """Same keys, same shapes; else a WeightsError naming the file and the keys."""
-    missing = [k for k in expected if k not in given]
-    extra = [k for k in given if k not in expected]
-    if missing or extra:
-        parts = [f"missing keys: {_describe(missing)}"] if missing else []
-        parts += [f"keys this model does not have: {_describe(extra)}"] if extra else []
-        raise WeightsError(f"{source}: " + "; ".join(parts))
-    for key, target in expected.items():
-        if tuple(given[key].shape) != tuple(target.shape):
-            raise WeightsError(f"{source}: {key} has shape {tuple(given[key].shape)}, the model needs {tuple(target.shape)}")
 
 
 def _copy(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor]) -> None:
@@ -204,7 +184,7 @@ def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path)
     matrices = _embedding_matrices(model)
     rows = list(added_token_ids)
     expected = dict(model.trainable_parameters()) | {key: m[rows] for key, m in matrices.items()}
-    _check(expected, given, str(path))  # everything is checked before anything is written
+    check_state_dict(expected, given, source=path)  # everything is checked before anything is written
     with torch.no_grad():
         for name, param in model.trainable_parameters():
             param.copy_(given[name].to(param.dtype))

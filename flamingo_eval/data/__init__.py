@@ -1,0 +1,1 @@
+"""Datasets and media loading for the evaluation harness."""
