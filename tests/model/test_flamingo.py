@@ -162,3 +162,36 @@ def test_lm_called_directly_is_refused_but_lm_only_runs_it_bare(opened):
         got = lm(ids).logits
         expected = bare_lm(opened)(ids).logits
     assert torch.equal(got, expected)
+
+
+def test_scoring_matches_a_manual_sum_and_is_batch_invariant(opened, noise_images):
+    prompts = ["<image>A photo of", "<image>x<|endofchunk|><image>Answer:"]
+    conts = [" a cat", " yes"]
+    media = [[noise_images[0]], [noise_images[1], noise_images[2]]]
+    batched = opened.score(prompts, conts, media)
+    for b in range(2):
+        alone = opened.score([prompts[b]], [conts[b]], [media[b]])
+        assert torch.allclose(batched[b], alone[0], atol=1e-4)
+        ids, mask = opened.encode_prompts([prompts[b] + conts[b]])
+        n = len(opened.tokenizer(conts[b], add_special_tokens=False)["input_ids"])
+        with torch.no_grad():
+            log_probs = opened.model(ids, media=opened.embed([media[b]]), attention_mask=mask).logits[0].log_softmax(-1)
+        manual = sum(log_probs[t - 1, ids[0, t]] for t in range(ids.shape[1] - n, ids.shape[1]))
+        assert torch.allclose(alone[0], manual, atol=1e-4)
+
+
+def test_no_media_state_survives_a_failed_call(opened, noise_images):
+    ids, mask = opened.encode_prompts(["<image>hi"])
+    media = opened.embed([[noise_images[0]]])
+    def fail(*args):
+        raise RuntimeError("boom")
+
+    handle = opened.model.lm.model.layers[-1].register_forward_hook(fail)  # fails inside the LM, mid-call
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            opened.model(ids, media=media, attention_mask=mask)
+    finally:
+        handle.remove()
+    with pytest.raises(RuntimeError, match="call Flamingo.forward"):
+        opened.model.lm(ids)  # the media slot was emptied even though the call failed
+    assert opened.model(ids, media=media, attention_mask=mask).logits.shape[1] == ids.shape[1]

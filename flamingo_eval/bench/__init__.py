@@ -1,0 +1,1 @@
+"""Performance measurements, run as CLI commands (never as timed tests)."""
