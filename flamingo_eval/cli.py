@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -22,9 +23,8 @@ _state = {"debug": False}
 @app.callback()
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
     _state["debug"] = debug
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # the GGUF conversion bars would drown the command's own output
+    # transformers' GGUF conversion draws tqdm bars that would drown the command's own output
+    os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def user_errors(command: Callable) -> Callable:
@@ -74,8 +74,9 @@ def generate_command(
     paths = image or [Path(str(files("flamingo_eval") / "assets" / "cat.jpg"))]
     if prompt.count("<image>") != len(paths):
         raise typer.BadParameter(f"the prompt has {prompt.count('<image>')} <image> markers but {len(paths)} images were given")
+    images = [load_image(p) for p in paths]  # before the model, so a bad path fails fast
     pipe = load_model(model, device=device)
-    text = pipe.generate([prompt], [[load_image(p) for p in paths]], GenerationConfig(max_new_tokens=max_new_tokens, num_beams=beams))[0]
+    text = pipe.generate([prompt], [images], GenerationConfig(max_new_tokens=max_new_tokens, num_beams=beams))[0]
     console.print(f"[dim]{prompt}[/]{text}", highlight=False)
 
 
