@@ -42,19 +42,22 @@ def _apply(rules: list[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def _embedding_weights(model: Flamingo) -> dict[str, torch.nn.Parameter]:
+    """``input`` and, when not tied to it, ``output``: the LM's embedding matrices."""
+    inp = model.lm.get_input_embeddings().weight
+    out = model.lm.get_output_embeddings()
+    return {"input": inp} | ({"output": out.weight} if out is not None and out.weight is not inp else {})
+
+
 def _lm_aliases(model: Flamingo) -> dict[str, str]:
     """Every name under which the LM's state dict holds its embeddings (tied weights appear twice)."""
-    lm = model.lm
-    targets = {"input": lm.get_input_embeddings().weight}
-    out_emb = lm.get_output_embeddings()
-    if out_emb is not None and out_emb.weight is not targets["input"]:
-        targets["output"] = out_emb.weight
-    aliases = {}
-    for name, tensor in lm.state_dict(keep_vars=True).items():
-        for role, param in targets.items():
-            if tensor is param:
-                aliases[name] = role
-    return aliases
+    targets = _embedding_weights(model)
+    return {
+        name: role
+        for name, tensor in model.lm.state_dict(keep_vars=True).items()
+        for role, param in targets.items()
+        if tensor is param
+    }
 
 
 def translate_openflamingo(model: Flamingo, state: dict[str, torch.Tensor], *, allow_lm_weights: bool = False):
@@ -151,12 +154,7 @@ def _copy(expected: dict[str, torch.Tensor], given: dict[str, torch.Tensor]) -> 
 # ---------------------------------------------------------------- this project's adapters (safetensors)
 def _embedding_matrices(model: Flamingo) -> dict[str, torch.Tensor]:
     """Adapter key -> the LM embedding matrix whose added-token rows it holds (output only when untied)."""
-    inp = model.lm.get_input_embeddings().weight
-    out = model.lm.get_output_embeddings()
-    matrices = {"embeddings.input_rows": inp}
-    if out is not None and out.weight is not inp:
-        matrices["embeddings.output_rows"] = out.weight
-    return matrices
+    return {f"embeddings.{role}_rows": weight for role, weight in _embedding_weights(model).items()}
 
 
 def adapter_state_dict(model: Flamingo, added_token_ids: tuple[int, ...]) -> dict[str, torch.Tensor]:
