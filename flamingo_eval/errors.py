@@ -16,3 +16,7 @@ class WeightsError(FlamingoEvalError, ValueError):
 
 class MediaError(FlamingoEvalError, ValueError):
     """An image or video that is missing, corrupt or empty."""
+
+
+class DataError(FlamingoEvalError, ValueError):
+    """A benchmark data file that is missing, malformed, or lacks a field a record needs."""
