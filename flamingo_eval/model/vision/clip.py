@@ -170,6 +170,10 @@ class ClipViT(VisionEncoder):
             tokens = self.ln_post(tokens)
         return tokens
 
+    def embed(self, pixels: torch.Tensor) -> torch.Tensor:
+        """CLIP's image embedding, which RICES compares (OpenFlamingo uses CLIP's ``encode_image``)."""
+        return self.pooled(pixels)
+
     def pooled(self, pixels: torch.Tensor) -> torch.Tensor:
         """CLIP's image embedding (not normalised): (N, 3, H, W) -> ``ln_post(cls) @ proj`` (N, embed_dim)."""
         cls = self._encode(pixels)[:, 0]  # (N, width)

@@ -1,0 +1,111 @@
+"""Choosing the k demonstrations for each query.
+
+Every choice is a function of (seed, trial, query id) and the pool alone: not of the batch, the rank
+or the order queries are processed in, so a run is reproducible and can be sharded or resumed.
+
+- ``random``: a fresh random sample for each query (the Flamingo / OpenFlamingo protocol), optionally
+  from a fixed random subset of the pool (OpenFlamingo's ``query_set_size``, 2048 in its scripts).
+- ``fixed``: the same k for every query of a trial.
+- ``rices`` / ``text``: the k pool items most similar to the query by image embedding (RICES,
+  Yang et al. 2022, as OpenFlamingo uses it) or by question-text embedding; the most similar comes last,
+  nearest to the query, as in OpenFlamingo.
+A query never appears among its own demonstrations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Sequence
+import torch
+
+from ..data.example import Example
+from ..errors import SpecError
+
+STRATEGIES = ("random", "fixed", "rices", "text")
+
+
+def stable_seed(*parts: object) -> int:
+    """A 64-bit seed from the parts' text, identical across processes (unlike Python's salted hash)."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+class RandomSelector:
+    """A fresh uniform sample of k for each query (drawn as the first k non-query items of a random
+    ordering, so it costs O(k), not O(pool), per query)."""
+
+    def __init__(self, pool: Sequence[Example], *, seed: int, trial: int) -> None:
+        self.pool, self.seed, self.trial = tuple(pool), seed, trial
+        self.ids = frozenset(ex.id for ex in self.pool)
+
+    def select(self, query: Example, k: int) -> list[Example]:
+        _check_size(k, len(self.pool) - (query.id in self.ids), query)
+        picks = random.Random(stable_seed(self.seed, self.trial, "random", query.id)).sample(range(len(self.pool)), min(k + 1, len(self.pool)))
+        return [self.pool[i] for i in picks if self.pool[i].id != query.id][:k]
+
+
+class FixedSelector:
+    """The same k for every query of a trial; a query in that set is replaced by the next in line."""
+
+    def __init__(self, pool: Sequence[Example], *, seed: int, trial: int) -> None:
+        order = list(pool)
+        random.Random(stable_seed(seed, trial, "fixed")).shuffle(order)
+        self.order = tuple(order)
+
+    def select(self, query: Example, k: int) -> list[Example]:
+        chosen = [ex for ex in self.order[: k + 1] if ex.id != query.id][:k]
+        _check_size(k, len(chosen), query)
+        return chosen
+
+
+class SimilaritySelector:
+    """The k nearest pool items by cosine similarity of L2-normalised embeddings, most similar last."""
+
+    def __init__(self, pool: Sequence[Example], pool_embeddings: torch.Tensor, embed_query: Callable[[Example], torch.Tensor]) -> None:
+        self.pool = tuple(pool)
+        self.pool_embeddings = pool_embeddings  # (P, d), row i for pool[i]
+        self.embed_query = embed_query  # example -> (d,)
+
+    def select(self, query: Example, k: int) -> list[Example]:
+        sims = self.pool_embeddings @ self.embed_query(query)  # (P,)
+        # most similar first; equal similarity keeps pool order (stable sort), so the choice is deterministic
+        order = torch.sort(sims, descending=True, stable=True).indices[: k + 1].tolist()
+        chosen = [self.pool[i] for i in order if self.pool[i].id != query.id][:k]
+        _check_size(k, len(chosen), query)
+        return chosen[::-1]  # the most similar last, nearest the query
+
+
+def _check_size(k: int, available: int, query: Example) -> None:
+    if available < k:
+        raise SpecError(f"{k} demonstrations wanted for query {query.id} but the pool offers only {available}")
+
+
+def query_set(pool: Sequence[Example], size: int | None, seed: int, trial: int) -> tuple[Example, ...]:
+    """OpenFlamingo's query set: a random subset of the pool, fixed for a trial; the whole pool if None."""
+    if size is None or size >= len(pool):
+        return tuple(pool)
+    return tuple(random.Random(stable_seed(seed, trial, "query_set")).sample(list(pool), size))
+
+
+def make_selector(
+    strategy: str,
+    pool: Sequence[Example],
+    *,
+    seed: int,
+    trial: int,
+    query_set_size: int | None = None,
+    embedder: "Callable[[Sequence[Example]], torch.Tensor] | None" = None,
+):
+    """A selector for ``strategy``. ``embedder`` (examples -> (N, d) normalised embeddings, cached by
+    content) is needed by ``rices`` and ``text``; similarity searches the whole pool, as OpenFlamingo's
+    RICES does, while ``random`` and ``fixed`` draw from the query set."""
+    if strategy not in STRATEGIES:
+        raise SpecError(f"unknown selection {strategy!r}; known: {', '.join(STRATEGIES)}")
+    if strategy in ("random", "fixed"):
+        cls = RandomSelector if strategy == "random" else FixedSelector
+        return cls(query_set(pool, query_set_size, seed, trial), seed=seed, trial=trial)
+    if embedder is None:
+        raise SpecError(f"selection {strategy!r} needs an embedder")
+    pool = tuple(pool)
+    return SimilaritySelector(pool, embedder(pool), lambda ex: embedder([ex])[0])
