@@ -1,0 +1,61 @@
+"""Video question answering metrics: exact match (MSVD-QA, MSRVTT-QA), iVQA accuracy, multiple choice.
+
+Open-ended answers are compared after the official VQA normalisation (``vqa_normalize.normalize_answer``:
+whitespace, punctuation, number words, articles, contractions), applied here always, to the prediction
+and to every answer alike; unlike ``vqa_accuracy`` there is no "only when annotators disagree" rule.
+
+Not provided: WUPS (the WordNet-based soft accuracy some MSVD/MSRVTT papers also report). It needs
+WordNet, and NLTK's WordNet corpus is not installed and cannot be downloaded here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .vqa_normalize import normalize_answer
+
+# iVQA (Yang et al., "Just Ask", 2021): an answer is fully right once two of its annotators gave it.
+_IVQA_FULL_CREDIT_MATCHES = 2
+
+
+def exact_match(prediction: str, answer: str) -> float:
+    """1.0 if the prediction equals the answer after normalisation, else 0.0.
+
+    In: the model's answer and the single ground-truth answer. Out: 1.0 or 0.0;
+    e.g. ``exact_match("Two.", "2") == 1.0``, ``exact_match("a dog", "dogs") == 0.0``.
+    """
+    return 1.0 if normalize_answer(prediction) == normalize_answer(answer) else 0.0
+
+
+def ivqa_accuracy(prediction: str, answers: Sequence[str]) -> float:
+    """iVQA accuracy: ``min(1, matches / 2)`` over the question's annotated answers, after normalisation.
+
+    In: the model's answer and the annotators' answers (five in iVQA; one entry per annotator, so
+    duplicates count). Out: 0.0, 0.5 or 1.0 -- no match, one match, two or more.
+    ValueError if ``answers`` is empty.
+    """
+    if not answers:
+        raise ValueError("ivqa_accuracy needs at least one ground-truth answer")
+    pred = normalize_answer(prediction)
+    matches = sum(1 for answer in answers if normalize_answer(answer) == pred)
+    return min(1.0, matches / _IVQA_FULL_CREDIT_MATCHES)
+
+
+def multiple_choice_accuracy(scores: Sequence[float], answer_index: int) -> float:
+    """1.0 if the highest-scoring option is the right one, else 0.0.
+
+    In: one score per option (e.g. the log-likelihood of each option's text) and the index of the right
+    option. Out: 1.0 or 0.0. On a tie for the highest score the first such option is the model's choice
+    (as ``numpy.argmax`` picks), so a tie counts as right only when the right option is the first of
+    the tied ones.
+    ValueError for no options, an index out of range, or a NaN score (it has no place in an ordering).
+    """
+    if len(scores) == 0:
+        raise ValueError("multiple_choice_accuracy needs at least one option score")
+    if not 0 <= answer_index < len(scores):
+        raise ValueError(f"answer_index {answer_index} out of range for {len(scores)} options")
+    if any(math.isnan(s) for s in scores):
+        raise ValueError("multiple_choice_accuracy: an option score is NaN")
+    best = max(range(len(scores)), key=lambda i: scores[i])  # max() keeps the first of equal keys
+    return 1.0 if best == answer_index else 0.0

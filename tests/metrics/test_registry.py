@@ -1,0 +1,40 @@
+"""The METRICS registry: the names benchmark specs use, each wired to its computation."""
+
+from __future__ import annotations
+
+import pytest
+
+from flamingo_eval.metrics import METRICS, Metric, evaluate_captions, get_metric
+
+
+def test_names() -> None:
+    assert set(METRICS) == {"vqa_accuracy", "cider", "exact_match", "ivqa_accuracy", "multiple_choice_accuracy"}
+    assert all(name == metric.name for name, metric in METRICS.items())
+
+
+def test_per_example_metrics() -> None:
+    assert get_metric("vqa_accuracy").per_example("dog", ["dog"] * 3 + ["cat"] * 7) == pytest.approx(0.9)
+    assert get_metric("exact_match").per_example("Two", ["2"]) == 1.0
+    assert get_metric("ivqa_accuracy").per_example("dog", ["dog", "cat", "cow", "pig", "hen"]) == 0.5
+    choice = get_metric("multiple_choice_accuracy")
+    assert choice.inputs == "choice" and choice.per_example([-2.0, -1.0], 1) == 1.0
+
+
+def test_exact_match_wants_one_answer() -> None:
+    with pytest.raises(ValueError):
+        get_metric("exact_match").per_example("dog", ["dog", "cat"])
+
+
+def test_cider_is_corpus_level() -> None:
+    cider = get_metric("cider")
+    assert cider.per_example is None and cider.corpus is evaluate_captions and cider.primary == "CIDEr"
+
+
+def test_unknown_metric() -> None:
+    with pytest.raises(ValueError, match="known: cider"):
+        get_metric("bleu")
+
+
+def test_metric_needs_exactly_one_computation() -> None:
+    with pytest.raises(ValueError):
+        Metric(name="x", description="", primary="x")
