@@ -72,3 +72,13 @@ def resolve_path(value: str, *, key: str, spec: Path | None) -> Path:
     if not path.exists():
         raise SpecError(f"{spec or '<spec>'}: {key}: file not found: {path}")
     return path
+
+
+def find_spec_file(name_or_path: str | Path, builtin: dict[str, Path], what: str) -> Path:
+    """A built-in spec's file by name, or the given path; SpecError listing the built-ins otherwise."""
+    if str(name_or_path) in builtin:
+        return builtin[str(name_or_path)]
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    raise SpecError(f"no {what} {str(name_or_path)!r}: not a built-in ({', '.join(builtin)}) nor a file")

@@ -19,10 +19,14 @@ class MediaRef:
 
     path: Path
     kind: str = "image"  # "image" or "video"
+    start: float | None = None  # a clip of a longer video: its first second (YouCook2 segments)
+    end: float | None = None  # and its last second
 
     def __post_init__(self) -> None:
         if self.kind not in MEDIA_KINDS:
             raise ValueError(f"media kind must be one of {MEDIA_KINDS}, got {self.kind!r}")
+        if (self.start is not None or self.end is not None) and self.kind != "video":
+            raise ValueError("only a video can have start and end times")
 
 
 @dataclass(frozen=True)

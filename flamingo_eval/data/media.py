@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from flamingo_eval.data.example import MediaRef
 from flamingo_eval.errors import MediaError
 
-__all__ = ["MediaError", "load_image", "sample_video_frames", "frames_to_tensor", "image_to_tensor"]
+__all__ = ["MediaError", "load_image", "load_media", "sample_video_frames", "frames_to_tensor", "image_to_tensor"]
 
 # Frame times are floats from integer pts; a target time counts as reached within this slack.
 _TIME_EPS = 1e-3
@@ -38,7 +39,14 @@ def load_image(path: Path | str) -> Image.Image:
         raise MediaError(f"cannot read image {path}: {type(err).__name__}: {err}") from err
 
 
-def sample_video_frames(path: Path | str, *, fps: float = 1.0, max_frames: int | None = None) -> list[Image.Image]:
+def sample_video_frames(
+    path: Path | str,
+    *,
+    fps: float = 1.0,
+    max_frames: int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> list[Image.Image]:
     """Decode a video and sample RGB frames at ``fps`` frames per second.
 
     Target times are t = 0, 1/fps, 2/fps, ... up to the last frame's time (measured from the first
@@ -46,6 +54,8 @@ def sample_video_frames(path: Path | str, *, fps: float = 1.0, max_frames: int |
     ``fps`` above the video's own rate gives every frame rather than repeats. A video shorter than
     1/fps gives its first frame. If more than ``max_frames`` samples arise, ``max_frames`` of them are
     kept, spread evenly from the first to the last (not the first ``max_frames``).
+
+    ``start`` / ``end`` (seconds on the video's own clock) restrict sampling to a clip of the video.
 
     Two passes: the first reads only timestamps (packets, no decoding), the second decodes and
     converts only the chosen frames, so a long video never holds more than the output in memory.
@@ -62,6 +72,12 @@ def sample_video_frames(path: Path | str, *, fps: float = 1.0, max_frames: int |
         times = _frame_times(path)
         if not times:
             raise MediaError(f"{path} has no video frames")
+        if start is not None or end is not None:
+            lo = -np.inf if start is None else start - _TIME_EPS
+            hi = np.inf if end is None else end + _TIME_EPS
+            times = [t for t in times if lo <= t <= hi]
+            if not times:
+                raise MediaError(f"{path} has no video frames between {start} s and {end} s")
         wanted = _choose_times(times, fps=fps, max_frames=max_frames)
         frames = _decode_at(path, wanted)
     except (av.error.FFmpegError, OSError) as err:
@@ -134,6 +150,13 @@ def _decode_at(path: Path, wanted: Sequence[float]) -> list[Image.Image]:
                 while index < len(wanted) and wanted[index] <= time + _TIME_EPS:
                     index += 1
     return frames
+
+
+def load_media(ref: MediaRef, *, fps: float = 1.0, max_frames: int | None = None) -> Image.Image | list[Image.Image]:
+    """A media reference -> a PIL image, or a video's frames sampled at ``fps`` (within its clip)."""
+    if ref.kind == "image":
+        return load_image(ref.path)
+    return sample_video_frames(ref.path, fps=fps, max_frames=max_frames, start=ref.start, end=ref.end)
 
 
 def frames_to_tensor(frames: Sequence[Image.Image], transform: Callable[[Image.Image], torch.Tensor]) -> torch.Tensor:

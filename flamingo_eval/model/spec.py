@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..spec_io import build_dataclass, read_yaml, resolve_path
+from ..spec_io import build_dataclass, find_spec_file, read_yaml, resolve_path
 from .config import PerceiverConfig, XAttnConfig
 
 BUILTIN_DIR = Path(__file__).parent / "specs"
@@ -90,10 +90,4 @@ def builtin_specs() -> dict[str, Path]:
 
 def get_spec(name_or_path: str | Path) -> ModelSpec:
     """A built-in spec by name (``tiny``, ``smol``, ...) or a spec file by path."""
-    builtin = builtin_specs()
-    if str(name_or_path) in builtin:
-        return load_spec(builtin[str(name_or_path)])
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_spec(path)
-    raise SpecError(f"no model spec {str(name_or_path)!r}: not a built-in ({', '.join(builtin)}) nor a file")
+    return load_spec(find_spec_file(name_or_path, builtin_specs(), "model spec"))

@@ -15,8 +15,10 @@ from flamingo_eval.data.media import (
     frames_to_tensor,
     image_to_tensor,
     load_image,
+    load_media,
     sample_video_frames,
 )
+from flamingo_eval.data.example import MediaRef
 from flamingo_eval.model.vision import ImageTransform
 
 STEP = 5  # frame i is solid grey level STEP * i, so a decoded frame tells its own index
@@ -119,3 +121,14 @@ def test_frames_and_image_to_tensor(five_seconds: Path) -> None:
     image = image_to_tensor(frames[0], transform)
     assert image.shape == (1, 3, 16, 16)
     torch.testing.assert_close(image[0], video[0])
+
+
+def test_a_clip_of_the_video(five_seconds: Path) -> None:
+    frames = sample_video_frames(five_seconds, fps=1.0, start=1.5, end=3.6)
+    assert [frame_index(f) for f in frames] == [15, 25, 35]  # 1 FPS from the clip's own start
+    ref = MediaRef(five_seconds, "video", start=1.5, end=3.6)
+    assert [frame_index(f) for f in load_media(ref)] == [15, 25, 35]
+    with pytest.raises(MediaError, match=r"five.mp4 has no video frames between 7.0 s and 8.0 s"):
+        sample_video_frames(five_seconds, start=7.0, end=8.0)
+    with pytest.raises(ValueError, match="only a video"):
+        MediaRef(five_seconds, "image", start=1.0)

@@ -128,4 +128,27 @@ def test_text_selection_finds_the_closest_question(tmp_path):
     sel = make_selector("text", pool, seed=0, trial=0, embedder=embedder)
     chosen = ids(sel.select(Example(id="x", media=(), question="What color is the cat?"), 2))
     assert chosen[-1] == "1"
+    assert "1" not in ids(sel.select(pool[1], 3))  # a pool question is never its own demonstration
     assert TextEmbedder(cache_dir=tmp_path)(pool).shape == (4, 384)
+
+
+def test_choices_are_the_same_in_another_process():
+    """No dependence on Python's per-process string hashing: another interpreter picks the same."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json\n"
+        "from flamingo_eval.data.example import Example\n"
+        "from flamingo_eval.prompting.selection import make_selector\n"
+        "pool = [Example(id=f'q{i}', media=()) for i in range(50)]\n"
+        "out = {s: [[e.id for e in make_selector(s, pool, seed=42, trial=2, query_set_size=20).select(q, 4)]"
+        " for q in pool[:5]] for s in ('random', 'fixed')}\n"
+        "print(json.dumps(out))\n"
+    )
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    other = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    here = {s: [ids(make_selector(s, POOL, seed=42, trial=2, query_set_size=20).select(q, 4)) for q in POOL[:5]] for s in ("random", "fixed")}
+    assert other == here

@@ -1,0 +1,132 @@
+"""Benchmark specs: one YAML file per benchmark in ``benchmarks/`` (data, not code).
+
+A spec says what the task is, where its files are, which split is the demonstration pool and which is
+evaluated, how prompts look, how to generate, how to clean the output and how to score it. Adding a
+benchmark whose data is in a supported format needs only a new YAML file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .model.generate import GenerationConfig
+from .spec_io import build_dataclass, expand_path, find_spec_file, read_yaml
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+DATA_ROOT_ENV = "FLAMINGO_EVAL_DATA"  # default --data-root: benchmark <name> reads <root>/<name>/
+TASKS = ("captioning", "vqa", "video_qa", "video_captioning", "multiple_choice", "classification")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoSpec:
+    fps: float = 1.0  # frames sampled per second, the paper's rate
+    max_frames: int = 8  # more frames are thinned uniformly over the whole video
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSpec:
+    format: str  # a registered reader: karpathy, vqa, textvqa, vizwiz, msrvtt_qa, msvd_qa, ivqa, nextqa, video_captions, hf
+    root: str | None = None  # the data folder (may use ${VAR}); default: <data root>/<benchmark name>
+    pool: dict[str, Any]  # files and settings of the split demonstrations are drawn from
+    eval: dict[str, Any]  # files and settings of the evaluated split
+    video: VideoSpec = VideoSpec()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromptSpec:
+    template: str  # a file in prompts/ (name without .txt) or a path
+    separator: str = "\n"  # after each demonstration, as OpenFlamingo's evaluation joins them
+    zero_shot_text_demos: int = 0  # text-only demonstrations at 0 shots (Flamingo and OpenFlamingo use 2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkSpec:
+    name: str
+    task: str
+    description: str = ""
+    data: DataSpec
+    prompt: PromptSpec
+    generation: GenerationConfig = GenerationConfig()
+    postprocess: str = "none"  # caption, vqa, none
+    metric: str  # vqa_accuracy, cider, exact_match, ivqa_accuracy, multiple_choice_accuracy
+    query_set_size: int | None = 2048  # random/fixed demonstrations come from this many pool items (OpenFlamingo)
+    source: Path | None = None
+
+    def data_root(self, data_root: Path | str | None = None) -> Path:
+        """Where this benchmark's files are: ``data.root`` if the spec sets it, else
+        ``<data_root or $FLAMINGO_EVAL_DATA>/<name>``."""
+        if self.data.root is not None:
+            return expand_path(self.data.root, key="data.root", spec=self.source)
+        base = data_root or os.environ.get(DATA_ROOT_ENV)
+        if base is None:
+            raise SpecError(f"benchmark {self.name}: no data folder; pass --data-root or set {DATA_ROOT_ENV}")
+        return Path(base) / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return data
+
+
+def parse_benchmark(data: Any, *, source: Path | str = "<benchmark>") -> BenchmarkSpec:
+    """A BenchmarkSpec from YAML data; every mistake names ``source`` and the key."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a benchmark spec must be a mapping")
+    data = dict(data)
+    for key in ("name", "task", "data", "prompt", "metric"):
+        if key not in data:
+            raise SpecError(f"{source}: missing key {key}")
+    data_section = dict(data["data"]) if isinstance(data["data"], dict) else data["data"]
+    if isinstance(data_section, dict) and "video" in data_section:
+        data_section["video"] = build_dataclass(VideoSpec, data_section["video"], "data.video", source)
+    data["data"] = build_dataclass(DataSpec, data_section, "data", source)
+    data["prompt"] = build_dataclass(PromptSpec, data["prompt"], "prompt", source)
+    if "generation" in data:
+        data["generation"] = build_dataclass(GenerationConfig, data["generation"], "generation", source)
+    spec = build_dataclass(BenchmarkSpec, data, "", source)
+    _validate(spec, source)
+    return dataclasses.replace(spec, source=Path(source) if Path(str(source)).suffix else None)
+
+
+def _validate(spec: BenchmarkSpec, source: Path | str) -> None:
+    """Names in the spec must exist: task, data format, template, post-processing, metric."""
+    from .data.formats import FORMATS
+    from .data import readers  # noqa: F401  (registers the formats)
+    from .metrics import METRICS
+    from .prompting.postprocess import POSTPROCESSORS
+    from .prompting.render import load_template
+
+    checks = [
+        ("task", spec.task, TASKS),
+        ("data.format", spec.data.format, FORMATS),
+        ("postprocess", spec.postprocess, POSTPROCESSORS),
+        ("metric", spec.metric, METRICS),
+    ]
+    for key, value, known in checks:
+        if value not in known:
+            raise SpecError(f"{source}: {key}: unknown {value!r} (known: {', '.join(sorted(known))})")
+    for split in ("pool", "eval"):
+        if not isinstance(getattr(spec.data, split), dict):
+            raise SpecError(f"{source}: data.{split} must be a mapping of files and settings")
+    try:
+        load_template(spec.prompt.template)
+    except SpecError as err:
+        raise SpecError(f"{source}: prompt.template: {err}") from None
+
+
+def load_benchmark(path: Path | str) -> BenchmarkSpec:
+    return parse_benchmark(read_yaml(path, "benchmark spec"), source=Path(path))
+
+
+def builtin_benchmarks() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(BENCHMARKS_DIR.glob("*.yaml"))}
+
+
+def get_benchmark(name_or_path: str | Path) -> BenchmarkSpec:
+    """A benchmark from ``benchmarks/`` by name, or a spec file by path."""
+    return load_benchmark(find_spec_file(name_or_path, builtin_benchmarks(), "benchmark"))
