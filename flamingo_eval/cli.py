@@ -116,3 +116,6 @@ def model_bench(
     console.print(table)
     if json_path is not None:
         json_path.write_text(json.dumps(figures, indent=2))
+
+
+from . import cli_eval  # noqa: E402,F401  (registers run, sweep, ablate, report, benchmarks)

@@ -81,18 +81,17 @@ def _floats(values: Sequence[float]) -> list[float]:
     return [float(v) for v in values]
 
 
-def _run_scorers(gts: Tokenized, res: Tokenized, with_spice: bool) -> tuple[dict, dict[str, list[float]]]:
-    """Run the pycocoevalcap scorers; corpus scores and per-example lists in ``gts`` order."""
+def _run_scorers(gts: Tokenized, res: Tokenized, with_spice: bool, meteor: Meteor) -> tuple[dict, dict[str, list[float]]]:
+    """Run the pycocoevalcap scorers; corpus scores and per-example lists in ``gts`` order.
+
+    ``meteor`` is a running METEOR process (starting one costs seconds; a call's scores do not depend
+    on earlier calls, so one process serves many sets)."""
     scores: dict[str, float] = {}
     per: dict[str, list[float]] = {}
     bleu, bleu_each = Bleu(4).compute_score(gts, res, verbose=0)  # verbose=0: no count dump on stdout
     for key, corpus, each in zip(BLEU_KEYS, bleu, bleu_each):
         scores[key], per[key] = float(corpus), _floats(each)
-    meteor = Meteor()  # starts the METEOR jar; stopped when the object is dropped below
-    try:
-        corpus, each = meteor.compute_score(gts, res)
-    finally:
-        del meteor
+    corpus, each = meteor.compute_score(gts, res)
     scores["METEOR"], per["METEOR"] = float(corpus), _floats(each)
     corpus, each = Rouge().compute_score(gts, res)
     scores["ROUGE_L"], per["ROUGE_L"] = float(corpus), _floats(each)
@@ -120,21 +119,46 @@ def evaluate_captions(
     cannot run); ``False`` leaves it out.
     Out: a ``CaptionEvaluation``. Needs Java (RuntimeError if absent).
     """
-    check_caption_inputs(predictions, references)
+    return evaluate_caption_groups({None: (predictions, references)}, spice=spice)[None]
+
+
+def evaluate_caption_groups(
+    groups: Mapping[Hashable, tuple[Mapping[Hashable, str], Mapping[Hashable, Sequence[str]]]],
+    *,
+    spice: bool | Literal["auto"] = "auto",
+) -> dict[Hashable, CaptionEvaluation]:
+    """``evaluate_captions`` for several independent sets (e.g. every shot count and trial of a run):
+    each set is scored on its own, with one tokenizer pass and one METEOR process for all of them."""
+    for predictions, references in groups.values():
+        check_caption_inputs(predictions, references)
     notes: list[str] = []
     can_spice, why_not = spice_status()
     if spice is True and not can_spice:
         raise RuntimeError(why_not)
     if spice == "auto" and not can_spice:
         notes.append(why_not)
-    gts, res = tokenize_once(predictions, references)
-    scores, per = _run_scorers(gts, res, with_spice=bool(spice) and can_spice)
-    empty = [key for key, (hyp,) in res.items() if not hyp.strip()]
-    if empty:
-        shown = ", ".join(repr(k) for k in empty[:10]) + (", ..." if len(empty) > 10 else "")
-        notes.append(f"{len(empty)} prediction(s) empty after PTB tokenization, scored as they are: {shown}")
-    per_example = {key: {metric: values[i] for metric, values in per.items()} for i, key in enumerate(gts)}
-    return CaptionEvaluation(scores=scores, per_example=per_example, notes=tuple(notes))
+    # one PTB tokenizer call for every set: keys become (set, id)
+    all_gts, all_res = tokenize_once(
+        {(g, k): v for g, (p, _) in groups.items() for k, v in p.items()},
+        {(g, k): v for g, (_, r) in groups.items() for k, v in r.items()},
+    )
+    meteor = Meteor()  # starts the METEOR jar; stopped when dropped below
+    out: dict[Hashable, CaptionEvaluation] = {}
+    try:
+        for g in groups:
+            gts = {k: v for (gg, k), v in all_gts.items() if gg == g}
+            res = {k: v for (gg, k), v in all_res.items() if gg == g}
+            scores, per = _run_scorers(gts, res, with_spice=bool(spice) and can_spice, meteor=meteor)
+            group_notes = list(notes)
+            empty = [key for key, (hyp,) in res.items() if not hyp.strip()]
+            if empty:
+                shown = ", ".join(repr(k) for k in empty[:10]) + (", ..." if len(empty) > 10 else "")
+                group_notes.append(f"{len(empty)} prediction(s) empty after PTB tokenization, scored as they are: {shown}")
+            per_example = {key: {metric: values[i] for metric, values in per.items()} for i, key in enumerate(gts)}
+            out[g] = CaptionEvaluation(scores=scores, per_example=per_example, notes=tuple(group_notes))
+    finally:
+        del meteor
+    return out
 
 
 def caption_scores(

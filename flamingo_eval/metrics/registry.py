@@ -7,9 +7,10 @@ A ``Metric`` is one of two kinds:
   all average per-question scores). Its arguments depend on ``inputs``:
   - ``"text"``:   ``(prediction: str, references: Sequence[str]) -> float``;
   - ``"choice"``: ``(option_scores: Sequence[float], answer_index: int) -> float``.
-* corpus (``corpus`` set): a function of all predictions at once, ``(predictions: {id: str},
-  references: {id: [str, ...]}) -> CaptionEvaluation`` -- corpus scores by key, per-example scores and
-  notes from one computation (CIDEr's weights depend on the whole set, so it cannot be per-example).
+* corpus (``corpus`` set): a function of whole sets of predictions, ``{set: (predictions {id: str},
+  references {id: [str, ...]})} -> {set: CaptionEvaluation}`` -- each set's corpus scores, per-example
+  scores and notes (CIDEr's weights depend on the whole set, so it cannot be per-example); several sets
+  (every shot count and trial of a run) go in one call so that the slow parts start once.
 
 ``primary`` names the headline number: the metric's own name for per-example metrics, the key in
 ``CaptionEvaluation.scores`` for corpus ones.
@@ -22,11 +23,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from .captions import CaptionEvaluation, evaluate_captions
+from .captions import CaptionEvaluation, evaluate_caption_groups
 from .videoqa import exact_match, ivqa_accuracy, multiple_choice_accuracy
 from .vqa import vqa_accuracy
 
-CorpusFn = Callable[[Mapping[Hashable, str], Mapping[Hashable, Sequence[str]]], CaptionEvaluation]
+# {set key: (predictions {id: str}, references {id: [str]})} -> {set key: CaptionEvaluation}
+CorpusFn = Callable[[Mapping[Hashable, tuple[Mapping[Hashable, str], Mapping[Hashable, Sequence[str]]]]], dict[Hashable, CaptionEvaluation]]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ METRICS: Mapping[str, Metric] = MappingProxyType({
         description="COCO caption metrics via pycocoevalcap after one PTB tokenizer pass: CIDEr (CIDEr-D, "
         "0..~10), Bleu_1..4, METEOR, ROUGE_L, SPICE when its jars are installed",
         primary="CIDEr",
-        corpus=evaluate_captions,
+        corpus=evaluate_caption_groups,
     ),
     "exact_match": Metric(
         name="exact_match",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flamingo_eval.metrics import METRICS, Metric, evaluate_captions, get_metric
+from flamingo_eval.metrics import METRICS, Metric, get_metric
+from flamingo_eval.metrics.captions import evaluate_caption_groups
 
 
 def test_names() -> None:
@@ -27,7 +28,7 @@ def test_exact_match_wants_one_answer() -> None:
 
 def test_cider_is_corpus_level() -> None:
     cider = get_metric("cider")
-    assert cider.per_example is None and cider.corpus is evaluate_captions and cider.primary == "CIDEr"
+    assert cider.per_example is None and cider.corpus is evaluate_caption_groups and cider.primary == "CIDEr"
 
 
 def test_unknown_metric() -> None:

@@ -1,0 +1,173 @@
+"""``flamingo-eval run | sweep | ablate | report | benchmarks``: thin over ``flamingo_eval.api``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from .cli import app, console, user_errors
+from .errors import SpecError
+
+Shots = Annotated[str, typer.Option(help="Shot counts, comma-separated.")]
+Out = Annotated[Optional[Path], typer.Option(help="Results folder (default: results/<model>-<benchmarks>).")]
+
+
+def _shots(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise SpecError(f"--shots must be comma-separated integers, got {text!r}") from None
+
+
+def _out(out: Path | None, model: str, benchmarks: list[str], kind: str = "") -> Path:
+    return out or Path("results") / f"{Path(model).stem}-{'-'.join(Path(b).stem for b in benchmarks)}{kind}"
+
+
+def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline: str = "baseline", **options: Any):
+    from .api import evaluate
+    from .cli_progress import RichProgress
+
+    with RichProgress(console) as progress:
+        metrics = evaluate(benchmarks, out=out, variants=variants, baseline=baseline, progress=progress,
+                           command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **options)
+    _print_report([out])
+    console.print(f"results: {out}")
+    return metrics
+
+
+def _print_report(folders: list[Path], paper: bool = False) -> None:
+    from .report import report_tables, to_rich
+
+    for title, table in report_tables(folders, paper=paper):
+        console.print(to_rich(table, title))
+
+
+@app.command()
+@user_errors
+def run(
+    benchmarks: Annotated[list[str], typer.Argument(help="Built-in benchmark names or spec files.")],
+    model: str = "smol",
+    shots: Shots = "0,4,8,16,32",
+    trials: int = 1,
+    seed: int = 42,
+    selection: Annotated[str, typer.Option(help="random | fixed | rices | text")] = "random",
+    num_samples: Annotated[Optional[int], typer.Option(help="Evaluate a seeded random subset of the queries.")] = None,
+    batch_size: int = 8,
+    data_root: Annotated[Optional[Path], typer.Option(help="Benchmark <name> reads <data-root>/<name>/.")] = None,
+    out: Out = None,
+    skip_bad: Annotated[bool, typer.Option(help="Leave out and record bad records and media instead of stopping.")] = False,
+    device: str = "cpu",
+    dtype: Optional[str] = None,
+    embedding_cache: Annotated[Optional[Path], typer.Option(help="Keep RICES / text embeddings here between runs.")] = None,
+) -> None:
+    """Evaluate a model on benchmarks at every shot count and trial (resumes an interrupted run)."""
+    _evaluate(benchmarks, out=_out(out, model, benchmarks), variants=[], model=model, shots=_shots(shots), trials=trials,
+              seed=seed, selection=selection, num_samples=num_samples, batch_size=batch_size, data_root=data_root,
+              skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=embedding_cache)
+
+
+@app.command()
+@user_errors
+def sweep(
+    benchmarks: Annotated[Optional[list[str]], typer.Argument(help="Benchmarks (or give them in --config).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML: benchmarks, model, shots, trials, grid: {axis: [values]}.")] = None,
+    grid: Annotated[Optional[list[str]], typer.Option(help="An axis and its values, e.g. selection=random,rices (repeatable).")] = None,
+    model: str = "smol",
+    shots: Shots = "0,4,8,16,32",
+    trials: int = 1,
+    seed: int = 42,
+    selection: str = "random",
+    num_samples: Optional[int] = None,
+    batch_size: int = 8,
+    data_root: Optional[Path] = None,
+    out: Out = None,
+    device: str = "cpu",
+    dtype: Optional[str] = None,
+) -> None:
+    """A grid over shots and any other axis (selection, prompt, frames, model, ...): one folder, one table."""
+    from .api import sweep_variants
+    from .spec_io import read_yaml
+
+    options: dict[str, Any] = dict(model=model, shots=_shots(shots), trials=trials, seed=seed, selection=selection,
+                                   num_samples=num_samples, batch_size=batch_size, data_root=data_root, device=device, dtype=dtype)
+    axes: dict[str, list[Any]] = {}
+    if config is not None:
+        data = read_yaml(config, "sweep config") or {}
+        if not isinstance(data, dict):
+            raise SpecError(f"{config}: a sweep config must be a mapping")
+        benchmarks = benchmarks or data.pop("benchmarks", None)
+        axes.update(data.pop("grid", {}) or {})
+        for key, value in data.items():
+            if key not in options:
+                raise SpecError(f"{config}: unknown key {key} (known: benchmarks, grid, {', '.join(options)})")
+            options[key] = tuple(value) if key == "shots" else value
+    for item in grid or []:
+        axis, eq, values = item.partition("=")
+        if not eq:
+            raise SpecError(f"--grid {item!r} should be axis=value,value")
+        axes[axis] = values.split(",")
+    if "shots" in axes:
+        options["shots"] = tuple(int(s) for s in axes.pop("shots"))
+    if not benchmarks:
+        raise SpecError("sweep needs benchmarks (arguments or in --config)")
+    variants = sweep_variants(axes)
+    _evaluate(list(benchmarks), out=_out(out, options["model"], list(benchmarks), "-sweep"), variants=variants,
+              baseline=variants[0].name, **options)
+
+
+@app.command()
+@user_errors
+def ablate(
+    benchmarks: Annotated[list[str], typer.Argument(help="Built-in benchmark names or spec files.")],
+    variant: Annotated[list[str], typer.Option(help="name:key=value[,key=value], e.g. no-rices:selection=random (repeatable).")],
+    model: str = "smol",
+    shots: Shots = "0,4,8",
+    trials: int = 1,
+    seed: int = 42,
+    selection: str = "random",
+    num_samples: Optional[int] = None,
+    batch_size: int = 8,
+    data_root: Optional[Path] = None,
+    out: Out = None,
+    device: str = "cpu",
+    dtype: Optional[str] = None,
+) -> None:
+    """A baseline plus named variants; reports each variant's difference from the baseline."""
+    _evaluate(benchmarks, out=_out(out, model, benchmarks, "-ablation"), variants=list(variant), model=model,
+              shots=_shots(shots), trials=trials, seed=seed, selection=selection, num_samples=num_samples,
+              batch_size=batch_size, data_root=data_root, device=device, dtype=dtype)
+
+
+@app.command()
+@user_errors
+def report(
+    folders: Annotated[list[Path], typer.Argument(help="Results folders to compare.")],
+    out: Annotated[Optional[Path], typer.Option(help="Where to write the tables and plot (default: the first folder).")] = None,
+    paper: Annotated[bool, typer.Option(help="Put the published Flamingo / OpenFlamingo numbers beside these.")] = False,
+) -> None:
+    """Comparison tables (terminal, Markdown, CSV, LaTeX) and the shot-scaling plot."""
+    from .report import write_report
+
+    _print_report(folders, paper=paper)
+    for path in write_report(folders, out or folders[0], paper=paper):
+        console.print(f"wrote {path}")
+
+
+@app.command("benchmarks")
+@user_errors
+def list_benchmarks() -> None:
+    """List the built-in benchmarks and the files each expects."""
+    from .benchmark import builtin_benchmarks, load_benchmark
+
+    table = Table("name", "task", "format", "files (under <data-root>/<name>/)")
+    for name, path in builtin_benchmarks().items():
+        spec = load_benchmark(path)
+        files = sorted({str(v) for split in (spec.data.pool, spec.data.eval) for k, v in split.items()
+                        if k in ("annotations", "questions", "images", "videos", "mapping", "path")})
+        table.add_row(name, spec.task, spec.data.format, ", ".join(files))
+    console.print(table)

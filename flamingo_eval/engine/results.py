@@ -1,0 +1,112 @@
+"""The results folder (docs/results.md): atomic writes, append-and-flush predictions, resume.
+
+``predictions.jsonl`` is appended to and flushed after every batch, one whole line per write, so a run
+killed at any moment leaves complete lines plus at most one cut-off line, which the next run drops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import FlamingoEvalError
+
+FORMAT = "flamingo-eval-results-v1"
+KEY_FIELDS = ("variant", "benchmark", "shots", "trial", "query_id")
+
+
+class ResultsError(FlamingoEvalError):
+    """A results folder that cannot be used for this run."""
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def prediction_key(row: dict[str, Any]) -> tuple:
+    return tuple(row[k] for k in KEY_FIELDS)
+
+
+class ResultsFolder:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.run_json = self.path / "run.json"
+        self.predictions = self.path / "predictions.jsonl"
+        self.skipped = self.path / "skipped.jsonl"
+        self.metrics = self.path / "metrics.json"
+
+    def open(self, identity: dict[str, Any]) -> list[dict[str, Any]]:
+        """Make the folder, or check that it was made with the same ``identity`` (the settings that
+        change predictions); returns the predictions already there (for resuming)."""
+        identity = json.loads(json.dumps(identity))  # compare as stored: tuples become lists
+        if self.run_json.exists():
+            previous = json.loads(self.run_json.read_text())
+            if previous.get("identity") != identity:
+                diff = _first_difference(previous.get("identity", {}), identity)
+                raise ResultsError(
+                    f"{self.path} holds results made with other settings ({diff}); "
+                    "use another --out, or delete the folder to start over"
+                )
+        elif self.path.exists() and any(self.path.iterdir()):
+            raise ResultsError(f"{self.path} exists and is not a flamingo-eval results folder")
+        self.path.mkdir(parents=True, exist_ok=True)
+        return self.read_predictions(repair=True)
+
+    def read_predictions(self, *, repair: bool = False) -> list[dict[str, Any]]:
+        """Every complete line of predictions.jsonl; with ``repair``, a cut-off last line (a run killed
+        mid-write) is removed from the file."""
+        if not self.predictions.exists():
+            return []
+        data = self.predictions.read_bytes()
+        complete, _, tail = data.rpartition(b"\n")
+        if tail and repair:
+            with open(self.predictions, "r+b") as f:
+                f.truncate(len(complete) + 1 if complete else 0)
+        lines = complete.split(b"\n") if complete else []
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ResultsError(f"{self.predictions}: line {number} is not JSON ({err})") from None
+        return rows
+
+    def append(self, file: Path, rows: Iterable[dict[str, Any]]) -> None:
+        """Append rows as JSON lines in one write, then flush and fsync (a batch is durable or absent)."""
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        if not text:
+            return
+        with open(file, "a") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def rewrite_predictions(self, rows: list[dict[str, Any]]) -> None:
+        atomic_write(self.predictions, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+    def read_skipped(self) -> list[dict[str, Any]]:
+        if not self.skipped.exists():
+            return []
+        return [json.loads(line) for line in self.skipped.read_text().splitlines() if line.strip()]
+
+
+def _first_difference(old: Any, new: Any, path: str = "") -> str:
+    """The first setting (as a dotted path) whose value differs, with both values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:  # settings first, as the identity lists them
+            if old.get(key) != new.get(key):
+                return _first_difference(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+    return f"{path or 'settings'}: {json.dumps(old)[:80]} before, {json.dumps(new)[:80]} now"

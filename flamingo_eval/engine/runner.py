@@ -1,0 +1,322 @@
+"""The run loop: every variant x benchmark x trial x shot count, batched, resumable, recorded.
+
+For each job the demonstrations of every query are chosen from (seed, trial, query id) alone, the
+prompts are rendered, the model answers in batches, and each batch's predictions are appended to
+``predictions.jsonl`` and flushed before the next begins. At the end the metrics are computed from the
+predictions file alone, so an interrupted and resumed run ends exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from ..benchmark import BenchmarkSpec, VideoSpec, get_benchmark
+from ..data.example import Example, MediaRef
+from ..data.media import load_media
+from ..data.splits import BenchmarkData, load_benchmark_data
+from ..errors import MediaError
+from ..metrics import get_metric
+from ..model import load_model
+from ..model.pipeline import FlamingoPipeline
+from ..prompting.builder import few_shot_prompts
+from ..prompting.postprocess import get_postprocessor
+from ..prompting.render import Prompt, load_template
+from ..prompting.retrieval import ImageEmbedder, TextEmbedder
+from ..prompting.selection import make_selector, stable_seed
+from . import provenance
+from .results import FORMAT, ResultsFolder, prediction_key, write_json
+from .scoring import metric_rows, query_score
+from .settings import BASELINE, Job, RunSettings, Variant, resolve_job
+
+CHOICE_TASKS = ("multiple_choice", "classification")
+
+
+class Progress:
+    """Callbacks the runner reports to (the CLI draws rich progress bars; the API stays silent)."""
+
+    def start(self, label: str, total: int, done: int) -> None: ...
+
+    def advance(self, label: str, count: int) -> None: ...
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def eval_subset(examples: Sequence[Example], num_samples: int | None, seed: int, trial: int, benchmark: str) -> list[Example]:
+    """A seeded random subset of the queries (OpenFlamingo's ``num_samples``), in split order."""
+    if num_samples is None or num_samples >= len(examples):
+        return list(examples)
+    chosen = set(random.Random(stable_seed(seed, trial, "num_samples", benchmark)).sample(range(len(examples)), num_samples))
+    return [ex for i, ex in enumerate(examples) if i in chosen]
+
+
+class Runner:
+    def __init__(
+        self,
+        settings: RunSettings,
+        out: Path | str,
+        *,
+        variants: Sequence[Variant] = (Variant(BASELINE),),
+        baseline: str = BASELINE,
+        command: str = "",
+        progress: Progress | None = None,
+    ) -> None:
+        names = [v.name for v in variants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"variant names must be unique, got {names}")
+        self.settings, self.variants, self.baseline, self.command = settings, list(variants), baseline, command
+        self.progress = progress or Progress()
+        self.folder = ResultsFolder(out)
+        self.specs = {name: get_benchmark(name) for name in settings.benchmarks}
+        self._models: dict[str, FlamingoPipeline] = {}
+        self._data: dict[str, BenchmarkData] = {}
+        self._embedders: dict[tuple[str, str], Callable] = {}
+        # demonstrations repeat across prompts: keep recently decoded media (per runner, bounded)
+        self._load_media = lru_cache(maxsize=512)(load_media_for)
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> list[dict[str, Any]]:
+        """Evaluate everything not already in the results folder; returns the metrics rows."""
+        started = now()
+        identity = self._identity()
+        done = {prediction_key(r) for r in self.folder.open(identity)}
+        self._write_run_json(identity, started, finished=None)
+        for variant in self.variants:
+            for name, spec in self.specs.items():
+                self._run_job(resolve_job(self.settings, variant, spec), done)
+        metrics = self.finalize()
+        self._write_run_json(identity, started, finished=now())
+        return metrics
+
+    def _run_job(self, job: Job, done: set[tuple]) -> None:
+        spec = job.benchmark
+        data = self._benchmark_data(spec)
+        pipe = self._model(job.model)
+        template = load_template(job.template, separator=spec.prompt.separator)
+        label = f"{job.variant}/{spec.name}" if len(self.variants) > 1 else spec.name
+        per_trial = [eval_subset(data.eval, self.settings.num_samples, self.settings.seed, t, spec.name) for t in range(self.settings.trials)]
+        total = sum(len(q) for q in per_trial) * len(self.settings.shots)
+        self.progress.start(label, total, sum(1 for k in done if k[0] == job.variant and k[1] == spec.name))
+        with _attending(pipe, job.attend):
+            for trial, queries in enumerate(per_trial):
+                selector = make_selector(
+                    job.selection, data.pool, seed=self.settings.seed, trial=trial,
+                    query_set_size=job.query_set_size, embedder=self._embedder(job, pipe),
+                )
+                for shots in self.settings.shots:
+                    prompts = few_shot_prompts(queries, selector, template, shots=shots, zero_shot_text_demos=job.zero_shot_text_demos)
+                    todo = [p for p in prompts if (job.variant, spec.name, shots, trial, p.query_id) not in done]
+                    by_id = {q.id: q for q in queries}
+                    for start in range(0, len(todo), self.settings.batch_size):
+                        batch = todo[start : start + self.settings.batch_size]
+                        rows = self._evaluate(job, pipe, batch, by_id, shots=shots, trial=trial)
+                        self.folder.append(self.folder.predictions, rows)
+                        done.update(prediction_key(r) for r in rows)
+                        self.progress.advance(label, len(batch))
+
+    def _evaluate(self, job: Job, pipe: FlamingoPipeline, batch: list[Prompt], queries: dict[str, Example], *, shots: int, trial: int) -> list[dict[str, Any]]:
+        """Answer one batch of prompts; returns its prediction rows (queries whose media failed are
+        recorded in skipped.jsonl when skipping is on, else the error names the query)."""
+        spec = job.benchmark
+        loaded, kept = [], []
+        for prompt in batch:
+            try:
+                loaded.append([self._load_media(ref, job.video) for ref in prompt.media])
+                kept.append(prompt)
+            except MediaError as err:
+                if not self.settings.skip_bad:
+                    raise MediaError(f"{spec.name} query {prompt.query_id}: {err}") from None
+                self.folder.append(self.folder.skipped, [{
+                    "variant": job.variant, "benchmark": spec.name, "shots": shots, "trial": trial,
+                    "id": prompt.query_id, "file": "", "reason": str(err)}])
+        if not kept:
+            return []
+        if spec.task in CHOICE_TASKS:
+            outputs = [self._choose(pipe, prompt, media, queries[prompt.query_id]) for prompt, media in zip(kept, loaded)]
+        else:
+            post = get_postprocessor(spec.postprocess)
+            raw = pipe.generate([p.text for p in kept], loaded, job.generation)
+            outputs = [{"raw_output": text, "prediction": post(text)} for text in raw]
+        rows = []
+        for prompt, output in zip(kept, outputs):
+            query = queries[prompt.query_id]
+            row = {
+                "variant": job.variant, "model": pipe.spec.name, "benchmark": spec.name, "shots": shots,
+                "trial": trial, "seed": self.settings.seed + trial, "query_id": prompt.query_id,
+                "demo_ids": list(prompt.demo_ids), "prompt": prompt.text, **output,
+                "references": list(query.references),
+            }
+            if query.meta.get("answer_type"):
+                row["answer_type"] = query.meta["answer_type"]
+            row["score"] = query_score(spec.metric, row)
+            rows.append(row)
+        return rows
+
+    def _choose(self, pipe: FlamingoPipeline, prompt: Prompt, media: list, query: Example) -> dict[str, Any]:
+        """Multiple choice: the option with the highest log-likelihood after the prompt."""
+        options = list(query.options)
+        scores = pipe.score([prompt.text] * len(options), options, [media] * len(options)).tolist()
+        best = max(range(len(options)), key=lambda i: (scores[i], -i))  # ties: the first
+        return {"raw_output": scores, "prediction": options[best], "option_scores": scores, "answer_index": query.answer_index}
+
+    # ------------------------------------------------------------------ the end
+    def finalize(self) -> list[dict[str, Any]]:
+        """Metrics from predictions.jsonl alone; writes metrics.json, the ordered predictions with
+        every score, and the summary and plot."""
+        from ..report import shot_scaling_plot, summarize, write_summary
+
+        rows = {prediction_key(r): r for r in self.folder.read_predictions()}  # one row per key
+        order = self._order()
+        ordered = sorted(rows.values(), key=order)
+        metrics: list[dict[str, Any]] = []
+        for name, spec in self.specs.items():
+            members = [r for r in ordered if r["benchmark"] == name]
+            bench_metrics, scores = metric_rows(spec.metric, members)
+            metrics.extend(bench_metrics)
+            for r in members:
+                if r["score"] is None:
+                    r["score"] = scores.get(prediction_key(r))
+        metrics.sort(key=lambda m: (self._variant_index(m["variant"]), list(self.specs).index(m["benchmark"]), m["shots"], m["trial"], m["metric"]))
+        self.folder.rewrite_predictions(ordered)
+        write_json(self.folder.metrics, metrics)
+        if metrics:
+            write_summary(metrics, self.folder.path)
+            shot_scaling_plot(summarize(_frame(metrics)), self.primary_metrics(), self.folder.path / "shot_scaling.png")
+        return metrics
+
+    def primary_metrics(self) -> dict[str, str]:
+        return {name: get_metric(spec.metric).primary for name, spec in self.specs.items()}
+
+    def _order(self) -> Callable[[dict[str, Any]], tuple]:
+        positions = {name: {ex.id: i for i, ex in enumerate(self._benchmark_data(spec).eval)} for name, spec in self.specs.items()}
+        shots = list(self.settings.shots)
+        benchmarks = list(self.specs)
+        return lambda r: (self._variant_index(r["variant"]), benchmarks.index(r["benchmark"]), shots.index(r["shots"]),
+                          r["trial"], positions[r["benchmark"]].get(r["query_id"], -1))
+
+    def _variant_index(self, name: str) -> int:
+        return [v.name for v in self.variants].index(name)
+
+    # ------------------------------------------------------------------ resources
+    def _benchmark_data(self, spec: BenchmarkSpec) -> BenchmarkData:
+        if spec.name not in self._data:
+            data = load_benchmark_data(spec, self.settings.data_root, skip_bad=self.settings.skip_bad)
+            self._data[spec.name] = data
+            recorded = {(r["benchmark"], r["id"]) for r in self.folder.read_skipped()}
+            self.folder.append(self.folder.skipped, [
+                {"variant": None, "benchmark": spec.name, "shots": None, "trial": None, "id": s.id, "file": s.file, "reason": s.reason}
+                for s in data.skipped if (spec.name, s.id) not in recorded
+            ])
+        return self._data[spec.name]
+
+    def _model(self, name: str) -> FlamingoPipeline:
+        if name not in self._models:
+            self._models[name] = load_model(name, device=self.settings.device, dtype=self.settings.dtype)
+        return self._models[name]
+
+    def _embedder(self, job: Job, pipe: FlamingoPipeline) -> Callable | None:
+        cache = Path(self.settings.embedding_cache) if self.settings.embedding_cache else None
+        key = (job.selection, job.model)
+        if job.selection == "rices" and key not in self._embedders:
+            self._embedders[key] = ImageEmbedder(pipe.model.vision, cache_dir=cache)
+        elif job.selection == "text" and key not in self._embedders:
+            self._embedders[key] = TextEmbedder(cache_dir=cache)
+        return self._embedders.get(key)
+
+    # ------------------------------------------------------------------ provenance
+    def _identity(self) -> dict[str, Any]:
+        models = sorted({resolve_job(self.settings, v, s).model for v in self.variants for s in self.specs.values()})
+        return {
+            "settings": self.settings.identity(),
+            "variants": [{"name": v.name, "overrides": v.overrides} for v in self.variants],
+            "models": {name: get_spec_dict(name) for name in models},
+            "benchmarks": {name: spec.to_dict() for name, spec in self.specs.items()},
+        }
+
+    def _write_run_json(self, identity: dict[str, Any], started: str, finished: str | None) -> None:
+        jobs = [dataclasses.asdict(resolve_job(self.settings, v, s)) | {"benchmark": s.name} for v in self.variants for s in self.specs.values()]
+        env = provenance.describe_environment()
+        write_json(self.folder.run_json, {
+            "format": FORMAT,
+            "version": env["version"],
+            "git_commit": env["git_commit"],
+            "command": self.command or " ".join(sys.argv),
+            "started": started,
+            "finished": finished,
+            "identity": identity,
+            "settings": dataclasses.asdict(self.settings),
+            "baseline": self.baseline,
+            "variants": [{"name": v.name, "overrides": v.overrides, "model": resolve_job(self.settings, v, next(iter(self.specs.values()))).model} for v in self.variants],
+            "jobs": jobs,
+            "primary_metrics": self.primary_metrics(),
+            "models": {name: {"spec": spec, "files": _model_hashes(name)} for name, spec in identity["models"].items()},
+            "benchmarks": {name: self._benchmark_provenance(spec) for name, spec in self.specs.items()},
+            "libraries": env["libraries"],
+            "device": self.settings.device,
+            "dtype": self.settings.dtype or "float32",
+            "torch_threads": torch.get_num_threads(),
+            "skipped": len(self.folder.read_skipped()),
+        })
+
+    def _benchmark_provenance(self, spec: BenchmarkSpec) -> dict[str, Any]:
+        template = load_template(spec.prompt.template)
+        out: dict[str, Any] = {
+            "spec_sha256": provenance.text_sha256(spec.source.read_text()) if spec.source else None,
+            "template_sha256": provenance.text_sha256(template.text),
+            "data_files": {},
+        }
+        try:
+            out["data_files"] = provenance.data_files(spec, spec.data_root(self.settings.data_root))
+        except Exception as err:  # provenance must not stop a run; say why it is missing
+            out["data_files_error"] = str(err)
+        return out
+
+
+def get_spec_dict(name: str) -> dict[str, Any]:
+    from ..model import get_spec
+
+    return get_spec(name).to_dict()
+
+
+def _model_hashes(name: str) -> dict[str, Any]:
+    from ..model import get_spec
+
+    try:
+        return provenance.model_files(get_spec(name))
+    except Exception as err:
+        return {"error": str(err)}
+
+
+def _frame(metrics: list[dict[str, Any]]):
+    import pandas as pd
+
+    return pd.DataFrame(metrics)
+
+
+@contextmanager
+def _attending(pipe: FlamingoPipeline, attend: str | None) -> Iterator[None]:
+    """Temporarily switch which media the text attends to (the "attend: all" ablation)."""
+    model = pipe.model
+    previous = model.xattn_config
+    if attend is not None:
+        model.xattn_config = dataclasses.replace(previous, attend=attend)
+    try:
+        yield
+    finally:
+        model.xattn_config = previous
+
+
+def load_media_for(ref: MediaRef, video: VideoSpec) -> Any:
+    """A prompt's media item decoded: a PIL image, or a video's frames at the benchmark's rate."""
+    return load_media(ref, fps=video.fps, max_frames=video.max_frames)

@@ -1,0 +1,138 @@
+"""What a run evaluates: the settings every job shares, and named variants that override some of them.
+
+A plain run is one variant, ``baseline``. A sweep is a grid of variants; an ablation is a baseline plus
+named variants. A job is one (variant, benchmark) with every setting resolved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..benchmark import BenchmarkSpec, VideoSpec
+from ..errors import SpecError
+from ..model.generate import GenerationConfig
+from ..prompting.selection import STRATEGIES
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    benchmarks: tuple[str, ...]  # built-in names or spec paths
+    model: str = "smol"  # built-in model spec name or path
+    shots: tuple[int, ...] = (0, 4, 8, 16, 32)
+    trials: int = 1  # trial t uses seed + t for its demonstrations (and its --num-samples subset)
+    seed: int = 42
+    selection: str = "random"  # random | fixed | rices | text
+    num_samples: int | None = None  # evaluate a seeded random subset of this many queries per trial
+    batch_size: int = 8  # does not change predictions
+    data_root: str | None = None  # benchmark <name> reads <data_root>/<name>/ unless its spec says otherwise
+    skip_bad: bool = False  # leave out (and record) bad records and unreadable media instead of stopping
+    device: str = "cpu"
+    dtype: str | None = None  # LM and adapter dtype, e.g. bfloat16 on a GPU
+    embedding_cache: str | None = None  # where RICES / text embeddings are kept; None: in memory only
+
+    def __post_init__(self) -> None:
+        if not self.benchmarks:
+            raise SpecError("no benchmark to run")
+        if any(s < 0 for s in self.shots) or not self.shots:
+            raise SpecError(f"shots must be non-negative integers, got {self.shots}")
+        if self.trials < 1 or self.batch_size < 1 or (self.num_samples is not None and self.num_samples < 1):
+            raise SpecError("trials, batch size and num_samples must be at least 1")
+        if self.selection not in STRATEGIES:
+            raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that can change a prediction (batch size cannot: left padding is exact)."""
+        data = dataclasses.asdict(self)
+        for key in ("batch_size", "data_root", "embedding_cache"):
+            data.pop(key)
+        return data
+
+
+# override key -> what it sets; values arrive as strings from the command line and are converted
+OVERRIDES: dict[str, type] = {
+    "selection": str,  # demonstration strategy
+    "prompt": str,  # prompt template (a file in prompts/)
+    "model": str,  # another model spec
+    "attend": str,  # "last" (the paper) or "all": which media the text attends to
+    "fps": float,  # video frames per second
+    "max_frames": int,  # video frame cap
+    "num_beams": int,
+    "max_new_tokens": int,
+    "length_penalty": float,
+    "zero_shot_text_demos": int,
+    "query_set_size": int,
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.overrides) - set(OVERRIDES))
+        if unknown:
+            raise SpecError(f"variant {self.name}: unknown setting {unknown[0]!r} (known: {', '.join(OVERRIDES)})")
+        if self.overrides.get("selection", "random") not in STRATEGIES:
+            raise SpecError(f"variant {self.name}: unknown selection {self.overrides['selection']!r}")
+        if self.overrides.get("attend", "last") not in ("last", "all"):
+            raise SpecError(f"variant {self.name}: attend must be last or all")
+
+
+def parse_variant(text: str) -> Variant:
+    """``name:key=value,key=value`` (e.g. ``no-rices:selection=random``) -> Variant."""
+    name, sep, body = text.partition(":")
+    if not sep or not name:
+        raise SpecError(f"variant {text!r} should look like name:key=value[,key=value]")
+    overrides: dict[str, Any] = {}
+    for item in filter(None, body.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SpecError(f"variant {name}: {item!r} should be key=value")
+        if key not in OVERRIDES:
+            raise SpecError(f"variant {name}: unknown setting {key!r} (known: {', '.join(OVERRIDES)})")
+        try:
+            overrides[key] = OVERRIDES[key](value)
+        except ValueError:
+            raise SpecError(f"variant {name}: {key}={value!r} is not a {OVERRIDES[key].__name__}") from None
+    return Variant(name, overrides)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (variant, benchmark) with every setting resolved."""
+
+    variant: str
+    benchmark: BenchmarkSpec
+    model: str
+    selection: str
+    template: str
+    attend: str | None  # None: the model spec's own
+    generation: GenerationConfig
+    video: VideoSpec
+    zero_shot_text_demos: int
+    query_set_size: int | None
+
+
+def resolve_job(settings: RunSettings, variant: Variant, benchmark: BenchmarkSpec) -> Job:
+    o = variant.overrides
+    generation = dataclasses.replace(
+        benchmark.generation, **{k: o[k] for k in ("num_beams", "max_new_tokens", "length_penalty") if k in o}
+    )
+    video = dataclasses.replace(benchmark.data.video, **{k: o[k] for k in ("fps", "max_frames") if k in o})
+    return Job(
+        variant=variant.name,
+        benchmark=benchmark,
+        model=o.get("model", settings.model),
+        selection=o.get("selection", settings.selection),
+        template=o.get("prompt", benchmark.prompt.template),
+        attend=o.get("attend"),
+        generation=generation,
+        video=video,
+        zero_shot_text_demos=o.get("zero_shot_text_demos", benchmark.prompt.zero_shot_text_demos),
+        query_set_size=o.get("query_set_size", benchmark.query_set_size),
+    )
