@@ -11,7 +11,7 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def run_folder(data_root, tmp_path_factory):
-    """One clean run of all four fixture benchmarks, shots 0 and 2, two trials, batch size 3."""
+    """One clean run of all four fixture benchmarks, shots 0 and 2, two trials, batch size 8."""
     out = tmp_path_factory.mktemp("runs") / "clean"
-    invoke("run", *ALL, *COMMON, "--shots", "0,2", "--trials", "2", "--data-root", str(data_root), "--out", str(out), "--batch-size", "3")
+    invoke("run", *ALL, *COMMON, "--shots", "0,2", "--trials", "2", "--data-root", str(data_root), "--out", str(out), "--batch-size", "8")
     return out

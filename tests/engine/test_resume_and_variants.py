@@ -38,19 +38,25 @@ def test_sigkill_part_way_then_resume_matches_a_clean_run(data_root, tmp_path, r
     assert [r["prediction"] for r in predictions(out)] == [r["prediction"] for r in predictions(run_folder)]
 
 
-def test_sweep_over_shots_and_selection(data_root, tmp_path):
+def test_sweep_over_shots_and_selection_from_a_yaml_file(data_root, tmp_path):
+    config = tmp_path / "sweep.yaml"
+    config.write_text("benchmarks: [vqav2, msrvtt_qa]\nmodel: tiny\nseed: 7\n"
+                      "grid:\n  shots: [0, 2, 4]\n  selection: [random, fixed, rices, text]\n")
     out = tmp_path / "sweep"
-    invoke("sweep", "vqav2", "msrvtt_qa", *COMMON, "--grid", "shots=0,2,4", "--grid", "selection=random,fixed",
-           "--data-root", str(data_root), "--out", str(out))
+    invoke("sweep", "--config", str(config), "--data-root", str(data_root), "--out", str(out))
     metrics = json.loads((out / "metrics.json").read_text())
-    assert {m["variant"] for m in metrics} == {"selection=random", "selection=fixed"}
+    assert {m["variant"] for m in metrics} == {f"selection={s}" for s in ("random", "fixed", "rices", "text")}
     assert {m["shots"] for m in metrics} == {0, 2, 4}
     rows = predictions(out)
-    fixed = {tuple(r["demo_ids"]) for r in rows if r["variant"] == "selection=fixed" and r["shots"] == 4 and r["benchmark"] == "vqav2"}
-    randoms = {tuple(r["demo_ids"]) for r in rows if r["variant"] == "selection=random" and r["shots"] == 4 and r["benchmark"] == "vqav2"}
-    assert len(fixed) <= 2 < len(randoms) or len(fixed) < len(randoms)  # fixed: one set (or it minus the query)
+
+    def demo_sets(variant):
+        return {tuple(r["demo_ids"]) for r in rows if r["variant"] == variant and r["shots"] == 4 and r["benchmark"] == "vqav2"}
+
+    # fixed: one set for all queries (less the query itself when it is in the set); random: one per query
+    assert len(demo_sets("selection=fixed")) < len(demo_sets("selection=random")) == 4
+    assert all(r["query_id"] not in r["demo_ids"] for r in rows)
     summary = (out / "summary.csv").read_text()
-    assert "selection=fixed" in summary and (out / "shot_scaling.png").exists()
+    assert "selection=rices" in summary and (out / "shot_scaling.png").exists()
 
 
 def test_ablate_with_two_variants_and_report(data_root, tmp_path):
