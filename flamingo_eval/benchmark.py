@@ -19,7 +19,9 @@ from .spec_io import build_dataclass, expand_path, find_spec_file, read_yaml
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 DATA_ROOT_ENV = "FLAMINGO_EVAL_DATA"  # default --data-root: benchmark <name> reads <root>/<name>/
+GENERATED_DATA = Path.home() / ".cache" / "flamingo-eval" / "data"  # default root of generated benchmarks
 TASKS = ("captioning", "vqa", "video_qa", "video_captioning", "multiple_choice", "classification")
+GENERATORS = ("demo",)  # data.generate values: the built-in synthetic suite (flamingo_eval.demo)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +37,7 @@ class DataSpec:
     pool: dict[str, Any]  # files and settings of the split demonstrations are drawn from
     eval: dict[str, Any]  # files and settings of the evaluated split
     video: VideoSpec = VideoSpec()
+    generate: str | None = None  # a built-in generator that writes the data when it is missing ("demo")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +66,8 @@ class BenchmarkSpec:
         if self.data.root is not None:
             return expand_path(self.data.root, key="data.root", spec=self.source)
         base = data_root or os.environ.get(DATA_ROOT_ENV)
+        if base is None and self.data.generate is not None:
+            base = GENERATED_DATA
         if base is None:
             raise SpecError(f"benchmark {self.name}: no data folder; pass --data-root or set {DATA_ROOT_ENV}")
         return Path(base) / self.name
@@ -103,6 +108,7 @@ def _validate(spec: BenchmarkSpec, source: Path | str) -> None:
 
     checks = [
         ("task", spec.task, TASKS),
+        ("data.generate", spec.data.generate or "demo", GENERATORS),
         ("data.format", spec.data.format, FORMATS),
         ("postprocess", spec.postprocess, POSTPROCESSORS),
         ("metric", spec.metric, METRICS),

@@ -24,6 +24,10 @@ def load_benchmark_data(spec: "BenchmarkSpec", data_root: Path | str | None = No
     """Read both splits. Without ``skip_bad`` any bad record is an error naming its file and id; with
     it, bad records are left out and listed in ``skipped`` (to be written to the results)."""
     root = spec.data_root(data_root)
+    if spec.data.generate is not None and not root.exists():
+        from ..demo import generate  # the only generator: the built-in demo suite, made on first use
+
+        generate(root.parent)
     problems = Problems(skip=skip_bad)
     pool = read_examples(spec.data.format, root, spec.data.pool, problems)
     queries = read_examples(spec.data.format, root, spec.data.eval, problems)

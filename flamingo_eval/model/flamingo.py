@@ -90,22 +90,31 @@ class Flamingo(nn.Module):
 
         An image is a one-frame video. Items of the same shape are encoded together.
         """
-        if not items:
-            return self.perceiver.latents.new_zeros(0, self.perceiver_config.num_latents, self.vision.dim)
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for i, item in enumerate(items):
-            if item.ndim != 4 or item.shape[0] == 0:
-                raise ValueError(f"media item {i} must be (frames >= 1, 3, H, W) pixels, got shape {tuple(item.shape)}")
-            groups.setdefault(tuple(item.shape), []).append(i)
+        return self.resample(self.vision_features(items))
+
+    def vision_features(self, items: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """[(F, 3, H, W) pixels] -> [(F, v, d_visual) features] from the frozen encoder (no gradients:
+        frozen, as in the paper; training precomputes these once)."""
         out: list[torch.Tensor | None] = [None] * len(items)
         device = self.perceiver.latents.device
-        for shape, idx in groups.items():
+        for idx in _groups_by_shape(items, what="pixels", ndim=4):
             frames = torch.stack([items[i] for i in idx]).to(device)  # (G, F, 3, H, W)
             g, f = frames.shape[:2]
-            with torch.no_grad():  # the vision encoder is frozen, as in the paper
+            with torch.no_grad():
                 features = self.vision(frames.flatten(0, 1).to(self._vision_dtype()))  # (G * F, v, d)
-            features = features.view(g, f, *features.shape[1:]).to(self.perceiver.latents.dtype)  # (G, F, v, d)
-            for i, tokens in zip(idx, self.perceiver(features)):  # (G, n, d)
+            for i, item in zip(idx, features.view(g, f, *features.shape[1:])):  # (G, F, v, d)
+                out[i] = item
+        return out  # type: ignore[return-value]
+
+    def resample(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
+        """[(F, v, d_visual) features of each item] -> (N, num_latents, d_visual) through the resampler."""
+        if not features:
+            return self.perceiver.latents.new_zeros(0, self.perceiver_config.num_latents, self.vision.dim)
+        out: list[torch.Tensor | None] = [None] * len(features)
+        dtype, device = self.perceiver.latents.dtype, self.perceiver.latents.device
+        for idx in _groups_by_shape(features, what="features", ndim=3):
+            batch = torch.stack([features[i] for i in idx]).to(device=device, dtype=dtype)  # (G, F, v, d)
+            for i, tokens in zip(idx, self.perceiver(batch)):  # (G, n, d)
                 out[i] = tokens
         return torch.stack(out)  # type: ignore[arg-type]
 
@@ -214,3 +223,14 @@ class Flamingo(nn.Module):
         ``weights.adapter_state_dict``)."""
         yield from (("perceiver." + n, p) for n, p in self.perceiver.named_parameters())
         yield from (("xattn." + n, p) for n, p in self.xattn.named_parameters())
+
+
+def _groups_by_shape(items: Sequence[torch.Tensor], *, what: str, ndim: int) -> list[list[int]]:
+    """Indices of the items, grouped by shape (items of one shape are stacked into one batch)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, item in enumerate(items):
+        if item.ndim != ndim or item.shape[0] == 0:
+            shape = "(frames >= 1, 3, H, W)" if ndim == 4 else "(frames >= 1, patches, dim)"
+            raise ValueError(f"media item {i} must be {shape} {what}, got shape {tuple(item.shape)}")
+        groups.setdefault(tuple(item.shape), []).append(i)
+    return list(groups.values())

@@ -165,12 +165,18 @@ def adapter_state_dict(model: Flamingo, added_token_ids: tuple[int, ...]) -> dic
     return state
 
 
-def save_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path, *, config: dict | None = None) -> None:
-    """Write the trainable weights to ``path`` (safetensors); ``config`` (JSON-able) goes in its metadata."""
+def save_adapters(
+    model: Flamingo, added_token_ids: tuple[int, ...], path: Path, *, config: dict | None = None, dtype: torch.dtype | None = None
+) -> None:
+    """Write the trainable weights to ``path`` (safetensors), in ``dtype`` if given (bfloat16 halves the
+    file); ``config`` (JSON-able) goes in its metadata. Loading casts back to the model's dtype."""
     metadata = {"format": "flamingo-eval-adapters-v1", "added_token_ids": json.dumps(list(added_token_ids))}
     if config is not None:
         metadata["config"] = json.dumps(config, sort_keys=True)
-    save_file(adapter_state_dict(model, added_token_ids), str(path), metadata=metadata)
+    state = adapter_state_dict(model, added_token_ids)
+    if dtype is not None:
+        state = {k: v.to(dtype) for k, v in state.items()}
+    save_file(state, str(path), metadata=metadata)
 
 
 def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path) -> None:

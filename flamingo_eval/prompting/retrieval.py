@@ -30,7 +30,7 @@ def module_fingerprint(module: nn.Module, *extra: str) -> str:
     h = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         h.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
-        h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     for item in extra:
         h.update(item.encode())
     return h.hexdigest()[:16]
@@ -45,10 +45,11 @@ def file_digest(path: Path) -> str:
 
 
 class EmbeddingCache:
-    """content key -> vector, for one embedder fingerprint; in memory, and on disk when ``directory`` is
-    given (one safetensors shard per flush under ``directory/<fingerprint>/``)."""
+    """content key -> tensor, for one producer fingerprint; in memory, and on disk when ``directory`` is
+    given (one safetensors shard per flush under ``directory/<fingerprint>/``), stored as ``dtype``."""
 
-    def __init__(self, directory: Path | None, fingerprint: str) -> None:
+    def __init__(self, directory: Path | None, fingerprint: str, *, dtype: torch.dtype = torch.float32) -> None:
+        self.dtype = dtype
         self.folder = None if directory is None else Path(directory) / fingerprint
         self.vectors: dict[str, torch.Tensor] = {}
         self.new: dict[str, torch.Tensor] = {}
@@ -63,7 +64,7 @@ class EmbeddingCache:
         return self.vectors[key]
 
     def put(self, key: str, vector: torch.Tensor) -> None:
-        self.vectors[key] = self.new[key] = vector.detach().cpu().float().contiguous()
+        self.vectors[key] = self.new[key] = vector.detach().cpu().to(self.dtype).contiguous()
 
     def flush(self) -> None:
         """Write the vectors added since the last flush as a new shard (named by its content)."""

@@ -1,0 +1,224 @@
+"""The training loop: the paper's objective on the demo suite's training splits.
+
+Every step draws a batch from each mixture (pairs, videos, interleaved sequences), computes its
+next-token loss on the text, and backpropagates the weighted sum (gradients accumulated over all data
+sets, which the paper's ablation found better than round-robin). Only the resampler, the gated blocks
+and the added tokens' embeddings learn; the gates get a higher learning rate. Every ``eval_every`` steps
+the validation splits are scored and the best weights are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..data.formats import read_examples
+from ..model import load_model, save_adapters
+from ..model.media import MediaBatch
+from ..prompting.render import load_template
+from .embeddings import AddedTokenRows
+from .features import FeatureStore
+from .recipe import Recipe
+from .sequences import IGNORE, SourceSampler, TokenSequence, collate, tokenize
+
+Log = Callable[[str], None]
+
+
+class Trainer:
+    def __init__(self, recipe: Recipe, data_root: Path, out: Path, *, cache_dir: Path | None = None, log: Log = print) -> None:
+        self.recipe, self.out, self.log = recipe, Path(out), log
+        self.rng = random.Random(recipe.seed)
+        torch.manual_seed(recipe.seed)
+        self.pipe = load_model(_untrained(recipe.model))
+        self.model = self.pipe.model
+        self.model.train()
+        self.model.vision.eval()  # frozen, and its batch norms must keep their statistics
+        self.model.lm.eval()  # frozen: no dropout
+        self.rows = AddedTokenRows(self.model, self.pipe.tokens.added)
+        self.samplers = {split: self._samplers(data_root, split) for split in ("train", "val")}
+        self.features = FeatureStore(self.model, self.pipe.transform, max_frames=recipe.max_frames, cache_dir=cache_dir)
+        self.val_set = self._validation_sequences()
+
+    # ------------------------------------------------------------------ data
+    def _samplers(self, data_root: Path, split: str) -> dict[str, SourceSampler]:
+        out = {}
+        for name, source in self.recipe.sources.items():
+            entry = source.train if split == "train" else source.val
+            examples = read_examples(source.format, Path(data_root) / source.folder, entry)
+            out[name] = SourceSampler(examples, load_template(source.template), rename=source.rename)
+        return out
+
+    def _sequence(self, split: str, source: str, n: int, rng: random.Random) -> TokenSequence:
+        sampler = self.samplers[split][source]
+        return tokenize(sampler.draw(n, rng), self.pipe.tokenizer, sampler.template.separator)
+
+    def _batch(self, mixture_name: str, rng: random.Random) -> list[TokenSequence]:
+        mixture = self.recipe.mixtures[mixture_name]
+        batch = []
+        for _ in range(self.recipe.batch_size):
+            n = rng.randint(*mixture.chunks)
+            batch.append(self._sequence("train", rng.choice(mixture.sources), n, rng))
+        return batch
+
+    def _validation_sequences(self) -> dict[str, list[TokenSequence]]:
+        """Fixed validation sequences per source: ``val_shots`` demonstrations and a query chunk."""
+        rng = random.Random(self.recipe.seed + 1)
+        return {
+            name: [self._sequence("val", name, self.recipe.val_shots + 1, rng) for _ in range(self.recipe.val_sequences)]
+            for name in self.recipe.sources
+        }
+
+    def precompute_features(self) -> None:
+        refs = {ex.media[0] for split in self.samplers.values() for s in split.values() for ex in s.examples}
+        self.log(f"frozen vision features for {len(refs)} images and videos (cached after the first time)")
+        started = time.perf_counter()
+        self.features.precompute(sorted(refs, key=lambda r: (str(r.path), r.start or 0)),
+                                 progress=lambda done, total: self.log(f"  {done}/{total}") if done % 320 == 0 or done == total else None)
+        self.log(f"features ready in {time.perf_counter() - started:.0f} s")
+
+    # ------------------------------------------------------------------ model
+    def _forward(self, batch: list[TokenSequence]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids, mask, labels = collate(batch, self.pipe.tokens.pad)
+        refs = [ref for seq in batch for ref in seq.media]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.bf16):
+            visual = self.model.resample([self.features[r].float() for r in refs])  # (N, n, d)
+            per_seq = list(visual.split([len(seq.media) for seq in batch]))
+            logits = self.model(ids, media=MediaBatch.stack(per_seq), attention_mask=mask).logits
+        return logits.float(), labels
+
+    def _loss(self, batch: list[TokenSequence]) -> torch.Tensor:
+        logits, labels = self._forward(batch)
+        return F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=IGNORE)
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        gates, decay, plain = [], [], []
+        for name, p in self.model.trainable_parameters():
+            if name.endswith("_gate"):
+                gates.append(p)
+            elif p.ndim >= 2 and not name.endswith(("latents", "frame_embs")):
+                decay.append(p)
+            else:
+                plain.append(p)
+        for p in gates + decay + plain:
+            p.requires_grad_(True)
+        r = self.recipe
+        return [
+            {"params": decay, "lr": r.lr, "weight_decay": r.weight_decay, "base_lr": r.lr},
+            {"params": plain + list(self.rows.parameters()), "lr": r.lr, "weight_decay": 0.0, "base_lr": r.lr},
+            {"params": gates, "lr": r.lr * r.gate_lr_mult, "weight_decay": 0.0, "base_lr": r.lr * r.gate_lr_mult},
+        ]
+
+    # ------------------------------------------------------------------ validation
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Per source: the share of query answers predicted exactly (every answer token the argmax,
+        teacher-forced) after ``val_shots`` demonstrations, and the mean over sources."""
+        self.model.eval()
+        scores = {}
+        for name, sequences in self.val_set.items():
+            right = 0
+            for start in range(0, len(sequences), 16):
+                batch = sequences[start : start + 16]
+                logits, _ = self._forward(batch)
+                predicted = logits.argmax(-1)
+                for b, seq in enumerate(batch):
+                    lo, hi = seq.answer_span
+                    right += int(predicted[b, lo - 1 : hi - 1].tolist() == seq.ids[lo:hi])
+            scores[name] = right / len(sequences)
+        scores["mean"] = sum(scores.values()) / len(self.val_set)
+        self.model.train()
+        self.model.vision.eval()
+        self.model.lm.eval()
+        return scores
+
+    # ------------------------------------------------------------------ the loop
+    def train(self) -> dict[str, Any]:
+        r = self.recipe
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.precompute_features()
+        optimizer = torch.optim.AdamW(self.parameter_groups(), betas=(0.9, 0.999))
+        trainable = [p for group in optimizer.param_groups for p in group["params"]]
+        self.log(f"{sum(p.numel() for p in trainable) / 1e6:.1f}M trainable parameters")
+        history: list[dict[str, Any]] = []
+        best = {"score": -1.0, "step": 0}
+        started = time.perf_counter()
+        for step in range(1, r.steps + 1):
+            scale = _schedule(step, r.warmup, r.steps)
+            for group in optimizer.param_groups:
+                group["lr"] = group["base_lr"] * scale
+            losses = {}
+            for name, mixture in r.mixtures.items():
+                loss = self._loss(self._batch(name, self.rng))
+                (mixture.weight * loss).backward()  # accumulate over all data sets, then one step
+                losses[name] = loss.item()
+            torch.nn.utils.clip_grad_norm_(trainable, r.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            record = {"step": step, "seconds": round(time.perf_counter() - started, 1), **{f"loss/{k}": v for k, v in losses.items()},
+                      "gate/attn": _mean_gate(self.model, "attn_gate"), "gate/ffw": _mean_gate(self.model, "ffw_gate")}
+            if step % r.eval_every == 0 or step == r.steps:
+                val = self.validate()
+                record.update({f"val/{k}": v for k, v in val.items()})
+                if val["mean"] > best["score"]:
+                    best = {"score": val["mean"], "step": step, "val": val}
+                    self.save(self.out / "best.safetensors")
+            history.append(record)
+            (self.out / "log.jsonl").open("a").write(json.dumps(record) + "\n")
+            if step % 10 == 0 or "val/mean" in record:
+                self.log(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+        _plot(history, self.out / "loss_curve.png")
+        return {"best": best, "steps": r.steps, "seconds": time.perf_counter() - started}
+
+    def save(self, path: Path) -> None:
+        self.rows.write_back()
+        save_adapters(self.model, self.pipe.tokens.added, path, config=self.pipe.spec.to_dict(), dtype=torch.bfloat16)
+
+
+def _untrained(model: str):
+    """The spec with its adapters left out: training starts from the untrained (gates at 0) model."""
+    from ..model import get_spec
+
+    return dataclasses.replace(get_spec(model), adapters=None)
+
+
+def _schedule(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak."""
+    if step <= warmup:
+        return step / max(1, warmup)
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _mean_gate(model, name: str) -> float:
+    gates = [getattr(block, name) for block in model.xattn.values()]
+    return float(torch.stack([g.detach().tanh().abs() for g in gates]).mean())
+
+
+def _plot(history: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for key in sorted({k for h in history for k in h if k.startswith("loss/")}):
+        left.plot([h["step"] for h in history], [h[key] for h in history], label=key[5:], alpha=0.8)
+    left.set(xlabel="step", ylabel="next-token loss", title="training loss per data set")
+    left.legend()
+    evals = [h for h in history if "val/mean" in h]
+    for key in sorted({k for h in evals for k in h if k.startswith("val/")}):
+        right.plot([h["step"] for h in evals], [h[key] for h in evals], marker="o", label=key[4:])
+    right.set(xlabel="step", ylabel="exact answers (teacher-forced)", title="validation", ylim=(0, 1))
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

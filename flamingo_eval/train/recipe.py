@@ -1,0 +1,80 @@
+"""A training recipe is data: which model spec, which sources (training and validation splits read by
+the benchmark readers), how sources form the paper's data sets (mixtures), and the optimiser settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..spec_io import build_dataclass, read_yaml
+
+RECIPES_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Examples of one kind, from the demo suite's files, rendered with one prompt template."""
+
+    format: str  # a registered reader
+    folder: str  # the data folder under the data root
+    train: dict[str, Any]  # the training split's files and settings (reader entry)
+    val: dict[str, Any]  # the validation split's
+    template: str  # prompt template, the same the benchmark evaluates with
+    rename: bool = False  # concept binding: draw fresh names for the kinds in every sequence
+    video: bool = False  # its media are videos (frames at 1 FPS, at most `max_frames`)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mixture:
+    """One of the paper's data sets: a loss term of sequences drawn from some sources."""
+
+    sources: tuple[str, ...]
+    chunks: tuple[int, int] = (1, 1)  # (fewest, most) image-text chunks per sequence; >1 is interleaved
+    weight: float = 1.0  # the paper's lambda: the weighted sum of per-data-set losses is minimised
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    model: str  # the model spec trained; its `adapters` file is where the weights are written
+    sources: dict[str, Source]
+    mixtures: dict[str, Mixture]
+    steps: int = 600
+    batch_size: int = 8  # sequences per mixture per step
+    lr: float = 1e-4
+    gate_lr_mult: float = 10.0  # a trial found gates at the base rate barely moved
+    warmup: int = 30
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    max_frames: int = 4
+    eval_every: int = 100
+    val_sequences: int = 48  # per source, for the validation score
+    val_shots: int = 4
+    seed: int = 0
+    bf16: bool = True  # bfloat16 autocast (on a CPU it is ~1.6x faster than float32)
+    source_file: str | None = field(default=None, compare=False)
+
+
+def load_recipe(name_or_path: str | Path) -> Recipe:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = RECIPES_DIR / f"{name_or_path}.yaml"
+    data = read_yaml(path, "training recipe")
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a recipe must be a mapping")
+    data = dict(data)
+    data["sources"] = {k: build_dataclass(Source, v, f"sources.{k}", path) for k, v in (data.get("sources") or {}).items()}
+    mixtures = {}
+    for key, value in (data.get("mixtures") or {}).items():
+        value = dict(value)
+        value["sources"] = tuple(value.get("sources", ()))
+        value["chunks"] = tuple(value.get("chunks", (1, 1)))
+        mixtures[key] = build_dataclass(Mixture, value, f"mixtures.{key}", path)
+        unknown = [s for s in mixtures[key].sources if s not in data["sources"]]
+        if unknown:
+            raise SpecError(f"{path}: mixtures.{key} names unknown source {unknown[0]!r}")
+    data["mixtures"] = mixtures
+    return dataclasses.replace(build_dataclass(Recipe, data, "", path), source_file=str(path))
