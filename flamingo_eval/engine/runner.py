@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +26,7 @@ from ..data.splits import BenchmarkData, load_benchmark_data
 from ..errors import MediaError
 from ..metrics import get_metric
 from ..model import load_model
+from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
 from ..prompting.builder import few_shot_prompts
 from ..prompting.postprocess import get_postprocessor
@@ -36,6 +36,7 @@ from ..prompting.selection import make_selector, stable_seed
 from . import provenance
 from .results import FORMAT, ResultsFolder, prediction_key, write_json
 from .scoring import metric_rows, query_score
+from .visual_cache import VisualTokenCache
 from .settings import BASELINE, Job, RunSettings, Variant, resolve_job
 
 CHOICE_TASKS = ("multiple_choice", "classification")
@@ -82,8 +83,7 @@ class Runner:
         self._models: dict[str, FlamingoPipeline] = {}
         self._data: dict[str, BenchmarkData] = {}
         self._embedders: dict[tuple[str, str], Callable] = {}
-        # demonstrations repeat across prompts: keep recently decoded media (per runner, bounded)
-        self._load_media = lru_cache(maxsize=512)(load_media_for)
+        self._visual: dict[str, VisualTokenCache] = {}  # per model: demonstrations recur across queries
 
     # ------------------------------------------------------------------ the run
     def run(self) -> list[dict[str, Any]]:
@@ -129,10 +129,11 @@ class Runner:
         """Answer one batch of prompts; returns its prediction rows (queries whose media failed are
         recorded in skipped.jsonl when skipping is on, else the error names the query)."""
         spec = job.benchmark
+        cache = self._visual_cache(job.model, pipe)
         loaded, kept = [], []
         for prompt in batch:
             try:
-                loaded.append([self._load_media(ref, job.video) for ref in prompt.media])
+                loaded.append(cache.get(prompt.media, job.video))
                 kept.append(prompt)
             except MediaError as err:
                 if not self.settings.skip_bad:
@@ -143,10 +144,10 @@ class Runner:
         if not kept:
             return []
         if spec.task in CHOICE_TASKS:
-            outputs = [self._choose(pipe, prompt, media, queries[prompt.query_id]) for prompt, media in zip(kept, loaded)]
+            outputs = [self._choose(pipe, prompt, cache.batch([tokens]), queries[prompt.query_id]) for prompt, tokens in zip(kept, loaded)]
         else:
             post = get_postprocessor(spec.postprocess)
-            raw = pipe.generate([p.text for p in kept], loaded, job.generation)
+            raw = pipe.generate([p.text for p in kept], cache.batch(loaded), job.generation)
             outputs = [{"raw_output": text, "prediction": post(text)} for text in raw]
         rows = []
         for prompt, output in zip(kept, outputs):
@@ -163,10 +164,10 @@ class Runner:
             rows.append(row)
         return rows
 
-    def _choose(self, pipe: FlamingoPipeline, prompt: Prompt, media: list, query: Example) -> dict[str, Any]:
+    def _choose(self, pipe: FlamingoPipeline, prompt: Prompt, media: MediaBatch, query: Example) -> dict[str, Any]:
         """Multiple choice: the option with the highest log-likelihood after the prompt."""
         options = list(query.options)
-        scores = pipe.score([prompt.text] * len(options), options, [media] * len(options)).tolist()
+        scores = pipe.score([prompt.text] * len(options), options, media.repeat_interleave(len(options))).tolist()
         best = max(range(len(options)), key=lambda i: (scores[i], -i))  # ties: the first
         return {"raw_output": scores, "prediction": options[best], "option_scores": scores, "answer_index": query.answer_index}
 
@@ -219,6 +220,11 @@ class Runner:
                 for s in data.skipped if (spec.name, s.id) not in recorded
             ])
         return self._data[spec.name]
+
+    def _visual_cache(self, name: str, pipe: FlamingoPipeline) -> VisualTokenCache:
+        if name not in self._visual:
+            self._visual[name] = VisualTokenCache(pipe, load_media_for)
+        return self._visual[name]
 
     def _model(self, name: str) -> FlamingoPipeline:
         if name not in self._models:

@@ -55,7 +55,10 @@ class FlamingoPipeline:
         batch = self.tokenizer(list(prompts), padding="longest", return_tensors="pt")
         return batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
 
-    def embed(self, media: Sequence[Sequence[Media]]) -> MediaBatch:
+    def embed(self, media: Sequence[Sequence[Media]] | MediaBatch) -> MediaBatch:
+        """Each prompt's media -> their visual tokens (a MediaBatch passes through unchanged)."""
+        if isinstance(media, MediaBatch):
+            return media
         return self.model.embed_media([[self.pixels(item) for item in items] for items in media])
 
     def stop_token_ids(self) -> list[int]:
@@ -66,7 +69,7 @@ class FlamingoPipeline:
     def generate(
         self,
         prompts: Sequence[str],
-        media: Sequence[Sequence[Media]],
+        media: Sequence[Sequence[Media]] | MediaBatch,
         config: GenerationConfig = GenerationConfig(),
         *,
         stop_token_ids: Sequence[int] | None = None,
@@ -82,7 +85,7 @@ class FlamingoPipeline:
         )
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
 
-    def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]]) -> torch.Tensor:
+    def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]] | MediaBatch) -> torch.Tensor:
         """log p(continuation | prompt, media) for each row, (B,) float32."""
         rows = [self.tokenizer(p)["input_ids"] + self.tokenizer(c, add_special_tokens=False)["input_ids"] for p, c in zip(prompts, continuations)]
         cont_lens = [len(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in continuations]

@@ -64,7 +64,7 @@ class Trainer:
     def _batch(self, mixture_name: str, rng: random.Random) -> list[TokenSequence]:
         mixture = self.recipe.mixtures[mixture_name]
         batch = []
-        for _ in range(self.recipe.batch_size):
+        for _ in range(mixture.batch_size or self.recipe.batch_size):
             n = rng.randint(*mixture.chunks)
             batch.append(self._sequence("train", rng.choice(mixture.sources), n, rng))
         return batch

@@ -35,6 +35,7 @@ class Mixture:
     sources: tuple[str, ...]
     chunks: tuple[int, int] = (1, 1)  # (fewest, most) image-text chunks per sequence; >1 is interleaved
     weight: float = 1.0  # the paper's lambda: the weighted sum of per-data-set losses is minimised
+    batch_size: int | None = None  # sequences per step from this data set; None: the recipe's batch_size
 
 
 @dataclass(frozen=True, kw_only=True)
