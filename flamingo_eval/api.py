@@ -23,6 +23,8 @@ def evaluate(
     selection: str = "random",
     num_samples: int | None = None,
     batch_size: int = 8,
+    token_budget: int | None = None,
+    share_prefix: bool = True,
     data_root: Path | str | None = None,
     variants: Sequence[Variant | str] = (),
     baseline: str = BASELINE,
@@ -30,6 +32,7 @@ def evaluate(
     device: str = "cpu",
     dtype: str | None = None,
     embedding_cache: Path | str | None = None,
+    visual_cache: Path | str | None = None,
     progress: Progress | None = None,
     command: str = "",
 ) -> pd.DataFrame:
@@ -40,8 +43,10 @@ def evaluate(
     """
     settings = RunSettings(
         benchmarks=tuple(benchmarks), model=model, shots=tuple(shots), trials=trials, seed=seed, selection=selection,
-        num_samples=num_samples, batch_size=batch_size, data_root=None if data_root is None else str(data_root),
+        num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
+        data_root=None if data_root is None else str(data_root),
         skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=None if embedding_cache is None else str(embedding_cache),
+        visual_cache=None if visual_cache is None else str(visual_cache),
     )
     parsed = [v if isinstance(v, Variant) else parse_variant(v) for v in variants]
     if not any(v.name == baseline for v in parsed):

@@ -118,4 +118,4 @@ def model_bench(
         json_path.write_text(json.dumps(figures, indent=2))
 
 
-from . import cli_demo, cli_eval  # noqa: E402,F401  (register the evaluation and demo commands)
+from . import cli_bench, cli_demo, cli_eval  # noqa: E402,F401  (register the bench, evaluation and demo commands)

@@ -14,6 +14,9 @@ from .cli import app, console, user_errors
 from .errors import SpecError
 
 Shots = Annotated[str, typer.Option(help="Shot counts, comma-separated.")]
+BatchSize = Annotated[int, typer.Option(help="Most prompts per batch (does not change predictions).")]
+TokenBudget = Annotated[Optional[int], typer.Option(help="Also cap prompts x longest prompt's tokens per batch.")]
+SharePrefix = Annotated[bool, typer.Option(help="Prefill a prompt start shared by a batch once (fixed demonstrations).")]
 Out = Annotated[Optional[Path], typer.Option(help="Results folder (default: results/<model>-<benchmarks>).")]
 
 
@@ -29,14 +32,20 @@ def _out(out: Path | None, model: str, benchmarks: list[str], kind: str = "") ->
 
 
 def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline: str = "baseline", **options: Any):
+    from contextlib import nullcontext
+
     from .api import evaluate
     from .cli_progress import RichProgress
+    from .engine.distributed import World
 
-    with RichProgress(console) as progress:
+    # under torchrun only rank 0 draws its share's progress and prints the report: one screen, not N
+    main = World.from_env().is_main
+    with RichProgress(console) if main else nullcontext() as progress:
         metrics = evaluate(benchmarks, out=out, variants=variants, baseline=baseline, progress=progress,
                            command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **options)
-    _print_report([out])
-    console.print(f"results: {out}")
+    if main:
+        _print_report([out])
+        console.print(f"results: {out}")
     return metrics
 
 
@@ -57,18 +66,22 @@ def run(
     seed: int = 42,
     selection: Annotated[str, typer.Option(help="random | fixed | rices | text")] = "random",
     num_samples: Annotated[Optional[int], typer.Option(help="Evaluate a seeded random subset of the queries.")] = None,
-    batch_size: int = 8,
+    batch_size: BatchSize = 8,
+    token_budget: TokenBudget = None,
+    share_prefix: SharePrefix = True,
     data_root: Annotated[Optional[Path], typer.Option(help="Benchmark <name> reads <data-root>/<name>/.")] = None,
     out: Out = None,
     skip_bad: Annotated[bool, typer.Option(help="Leave out and record bad records and media instead of stopping.")] = False,
     device: str = "cpu",
     dtype: Optional[str] = None,
     embedding_cache: Annotated[Optional[Path], typer.Option(help="Keep RICES / text embeddings here between runs.")] = None,
+    visual_cache: Annotated[Optional[Path], typer.Option(help="Keep visual tokens here between runs.")] = None,
 ) -> None:
     """Evaluate a model on benchmarks at every shot count and trial (resumes an interrupted run)."""
     _evaluate(benchmarks, out=_out(out, model, benchmarks), variants=[], model=model, shots=_shots(shots), trials=trials,
-              seed=seed, selection=selection, num_samples=num_samples, batch_size=batch_size, data_root=data_root,
-              skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=embedding_cache)
+              seed=seed, selection=selection, num_samples=num_samples, batch_size=batch_size, token_budget=token_budget,
+              share_prefix=share_prefix, data_root=data_root, skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=embedding_cache,
+              visual_cache=visual_cache)
 
 
 @app.command()
@@ -83,7 +96,9 @@ def sweep(
     seed: int = 42,
     selection: str = "random",
     num_samples: Optional[int] = None,
-    batch_size: int = 8,
+    batch_size: BatchSize = 8,
+    token_budget: TokenBudget = None,
+    share_prefix: SharePrefix = True,
     data_root: Optional[Path] = None,
     out: Out = None,
     device: str = "cpu",
@@ -94,7 +109,8 @@ def sweep(
     from .spec_io import read_yaml
 
     options: dict[str, Any] = dict(model=model, shots=_shots(shots), trials=trials, seed=seed, selection=selection,
-                                   num_samples=num_samples, batch_size=batch_size, data_root=data_root, device=device, dtype=dtype)
+                                   num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
+                                   data_root=data_root, device=device, dtype=dtype)
     axes: dict[str, list[Any]] = {}
     if config is not None:
         data = read_yaml(config, "sweep config") or {}
@@ -131,7 +147,9 @@ def ablate(
     seed: int = 42,
     selection: str = "random",
     num_samples: Optional[int] = None,
-    batch_size: int = 8,
+    batch_size: BatchSize = 8,
+    token_budget: TokenBudget = None,
+    share_prefix: SharePrefix = True,
     data_root: Optional[Path] = None,
     out: Out = None,
     device: str = "cpu",
@@ -140,7 +158,8 @@ def ablate(
     """A baseline plus named variants; reports each variant's difference from the baseline."""
     _evaluate(benchmarks, out=_out(out, model, benchmarks, "-ablation"), variants=list(variant), model=model,
               shots=_shots(shots), trials=trials, seed=seed, selection=selection, num_samples=num_samples,
-              batch_size=batch_size, data_root=data_root, device=device, dtype=dtype)
+              batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix, data_root=data_root,
+              device=device, dtype=dtype)
 
 
 @app.command()

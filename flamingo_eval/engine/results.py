@@ -2,6 +2,9 @@
 
 ``predictions.jsonl`` is appended to and flushed after every batch, one whole line per write, so a run
 killed at any moment leaves complete lines plus at most one cut-off line, which the next run drops.
+Under torchrun each rank appends to its own ``predictions.rankR-of-N.jsonl`` (and ``skipped...``) instead,
+so no two processes write one file; reading takes every such file there is, whatever N wrote it, and
+the end of the run merges them into the plain files and removes them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FlamingoEvalError
+from .distributed import World, shard_name
 
 FORMAT = "flamingo-eval-results-v1"
 KEY_FIELDS = ("variant", "benchmark", "shots", "trial", "query_id")
@@ -41,16 +45,22 @@ def prediction_key(row: dict[str, Any]) -> tuple:
 
 
 class ResultsFolder:
-    def __init__(self, path: Path | str) -> None:
+    """One run's folder. ``world`` says which files this process appends to: the plain ones in a single
+    process, its own shards under torchrun."""
+
+    def __init__(self, path: Path | str, world: World = World()) -> None:
         self.path = Path(path)
         self.run_json = self.path / "run.json"
         self.predictions = self.path / "predictions.jsonl"
         self.skipped = self.path / "skipped.jsonl"
         self.metrics = self.path / "metrics.json"
+        self.own_predictions = self.path / shard_name("predictions", world)
+        self.own_skipped = self.path / shard_name("skipped", world)
 
     def open(self, identity: dict[str, Any]) -> list[dict[str, Any]]:
         """Make the folder, or check that it was made with the same ``identity`` (the settings that
-        change predictions); returns the predictions already there (for resuming)."""
+        change predictions); returns the predictions already there (for resuming), after dropping
+        cut-off last lines (so call it while no other process appends)."""
         identity = json.loads(json.dumps(identity))  # compare as stored: tuples become lists
         if self.run_json.exists():
             previous = json.loads(self.run_json.read_text())
@@ -65,24 +75,16 @@ class ResultsFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         return self.read_predictions(repair=True)
 
+    def shards(self, stem: str) -> list[Path]:
+        """Every rank's file for ``stem`` (predictions, skipped), from this run and from earlier ones
+        with another number of ranks."""
+        return sorted(self.path.glob(f"{stem}.rank*-of-*.jsonl"))
+
     def read_predictions(self, *, repair: bool = False) -> list[dict[str, Any]]:
-        """Every complete line of predictions.jsonl; with ``repair``, a cut-off last line (a run killed
-        mid-write) is removed from the file."""
-        if not self.predictions.exists():
-            return []
-        data = self.predictions.read_bytes()
-        complete, _, tail = data.rpartition(b"\n")
-        if tail and repair:
-            with open(self.predictions, "r+b") as f:
-                f.truncate(len(complete) + 1 if complete else 0)
-        lines = complete.split(b"\n") if complete else []
-        rows = []
-        for number, line in enumerate(lines, 1):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ResultsError(f"{self.predictions}: line {number} is not JSON ({err})") from None
-        return rows
+        """Every complete line of predictions.jsonl and of the ranks' shards (the plain file first); with
+        ``repair``, a cut-off last line (a process killed mid-write) is removed from its file."""
+        files = [self.predictions, *self.shards("predictions")]
+        return [row for file in files if file.exists() for row in _read_lines(file, repair)]
 
     def append(self, file: Path, rows: Iterable[dict[str, Any]]) -> None:
         """Append rows as JSON lines in one write, then flush and fsync (a batch is durable or absent)."""
@@ -94,13 +96,39 @@ class ResultsFolder:
             f.flush()
             os.fsync(f.fileno())
 
-    def rewrite_predictions(self, rows: list[dict[str, Any]]) -> None:
+    def consolidate(self, rows: list[dict[str, Any]]) -> None:
+        """Write the final predictions.jsonl (``rows``, one per key) and skipped.jsonl (each record once),
+        then remove the ranks' shards. In that order: a run killed in between finds every row twice, once
+        in the plain file, and keeps one per key."""
         atomic_write(self.predictions, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+        skipped = list(dict.fromkeys(json.dumps(row, ensure_ascii=False) for row in self.read_skipped()))
+        if skipped:
+            atomic_write(self.skipped, "".join(line + "\n" for line in skipped))
+        for shard in self.shards("predictions") + self.shards("skipped"):
+            shard.unlink()
 
     def read_skipped(self) -> list[dict[str, Any]]:
-        if not self.skipped.exists():
-            return []
-        return [json.loads(line) for line in self.skipped.read_text().splitlines() if line.strip()]
+        """The skipped records of skipped.jsonl and of the ranks' shards (a cut-off last line ignored)."""
+        files = [self.skipped, *self.shards("skipped")]
+        return [row for file in files if file.exists() for row in _read_lines(file, repair=False)]
+
+
+def _read_lines(file: Path, repair: bool) -> list[dict[str, Any]]:
+    """The complete JSON lines of ``file``; with ``repair``, a cut-off last line is cut from the file."""
+    data = file.read_bytes()
+    complete, _, tail = data.rpartition(b"\n")
+    if tail and repair:
+        with open(file, "r+b") as f:
+            f.truncate(len(complete) + 1 if complete else 0)
+    rows = []
+    for number, line in enumerate(complete.split(b"\n") if complete else [], 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ResultsError(f"{file}: line {number} is not JSON ({err})") from None
+    return rows
 
 
 def _first_difference(old: Any, new: Any, path: str = "") -> str:

@@ -4,6 +4,10 @@ For each job the demonstrations of every query are chosen from (seed, trial, que
 prompts are rendered, the model answers in batches, and each batch's predictions are appended to
 ``predictions.jsonl`` and flushed before the next begins. At the end the metrics are computed from the
 predictions file alone, so an interrupted and resumed run ends exactly as an uninterrupted one.
+
+Under torchrun (engine/distributed.py) every rank walks the same loop but answers only the prompts it
+owns, by position in the run's fixed order, appending to its own predictions shard; rank 0 prepares the
+folder first and, once every rank is through, merges the shards and computes the metrics.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from ..prompting.postprocess import get_postprocessor
 from ..prompting.render import Prompt, load_template
 from ..prompting.retrieval import ImageEmbedder, TextEmbedder
 from ..prompting.selection import make_selector, stable_seed
-from . import provenance
+from . import distributed, provenance
+from .answering import Answerer, plan_batches
+from .distributed import World, gather, on_main
 from .results import FORMAT, ResultsFolder, prediction_key, write_json
 from .scoring import metric_rows, query_score
 from .visual_cache import VisualTokenCache
@@ -78,26 +84,49 @@ class Runner:
             raise ValueError(f"variant names must be unique, got {names}")
         self.settings, self.variants, self.baseline, self.command = settings, list(variants), baseline, command
         self.progress = progress or Progress()
-        self.folder = ResultsFolder(out)
+        self.world = World.from_env()  # torchrun's WORLD_SIZE / RANK; a single process without them
+        self.folder = ResultsFolder(out, self.world)
         self.specs = {name: get_benchmark(name) for name in settings.benchmarks}
         self._models: dict[str, FlamingoPipeline] = {}
         self._data: dict[str, BenchmarkData] = {}
         self._embedders: dict[tuple[str, str], Callable] = {}
         self._visual: dict[str, VisualTokenCache] = {}  # per model: demonstrations recur across queries
+        self._answerers: dict[str, Answerer] = {}  # per model: shared prompt starts are prefilled once
+        self._position = 0  # prompts of the run's fixed order before the current job's (they decide the rank)
+        self._written: list[tuple] = []  # the keys this process appended, checked by rank 0 at the end
 
     # ------------------------------------------------------------------ the run
     def run(self) -> list[dict[str, Any]]:
-        """Evaluate everything not already in the results folder; returns the metrics rows."""
+        """Evaluate everything not already in the results folder; returns the metrics rows (under torchrun:
+        this rank's share, and every rank returns the metrics rank 0 computed)."""
         started = now()
         identity = self._identity()
-        done = {prediction_key(r) for r in self.folder.open(identity)}
+        with distributed.session(self.world, self.settings.device):
+            # rank 0 alone checks the folder and repairs cut-off lines, before any rank reads or appends
+            on_main(self.world, lambda: self._prepare(identity, started))
+            done = {prediction_key(r) for r in self.folder.read_predictions()}
+            self._position = 0
+            for variant in self.variants:
+                for name, spec in self.specs.items():
+                    self._run_job(resolve_job(self.settings, variant, spec), done)
+            written = gather(self.world, self._written)  # rank 0 waits here for every rank's share
+            return on_main(self.world, lambda: self._finish(identity, started, written))
+
+    def _prepare(self, identity: dict[str, Any], started: str) -> None:
+        self.folder.open(identity)
         self._write_run_json(identity, started, finished=None)
-        for variant in self.variants:
-            for name, spec in self.specs.items():
-                self._run_job(resolve_job(self.settings, variant, spec), done)
-        metrics = self.finalize()
-        self._write_run_json(identity, started, finished=now())
+
+    def _finish(self, identity: dict[str, Any], started: str, written: list[list[tuple]]) -> list[dict[str, Any]]:
+        metrics = self.finalize(written)
+        self._write_run_json(identity, started, finished=now(), per_rank=[len(keys) for keys in written])
         return metrics
+
+    def _owned(self, per_trial: list[list[Example]]) -> set[tuple[int, int, str]]:
+        """The (shots, trial, query id) of a job this rank answers: by position in the run's fixed order
+        (trials, then shot counts, then queries), never by what is done, so ranks need not agree on that."""
+        order = [(shots, trial, q.id) for trial, queries in enumerate(per_trial) for shots in self.settings.shots for q in queries]
+        start, self._position = self._position, self._position + len(order)
+        return set(distributed.mine(order, self.world, start))
 
     def _run_job(self, job: Job, done: set[tuple]) -> None:
         spec = job.benchmark
@@ -105,9 +134,10 @@ class Runner:
         pipe = self._model(job.model)
         template = load_template(job.template, separator=spec.prompt.separator)
         label = f"{job.variant}/{spec.name}" if len(self.variants) > 1 else spec.name
+        answerer = self._answerer(job.model, pipe)
         per_trial = [eval_subset(data.eval, self.settings.num_samples, self.settings.seed, t, spec.name) for t in range(self.settings.trials)]
-        total = sum(len(q) for q in per_trial) * len(self.settings.shots)
-        self.progress.start(label, total, sum(1 for k in done if k[0] == job.variant and k[1] == spec.name))
+        owned = self._owned(per_trial)
+        self.progress.start(label, len(owned), sum(1 for k in owned if (job.variant, spec.name, *k) in done))
         with _attending(pipe, job.attend):
             for trial, queries in enumerate(per_trial):
                 selector = make_selector(
@@ -116,29 +146,48 @@ class Runner:
                 )
                 for shots in self.settings.shots:
                     prompts = few_shot_prompts(queries, selector, template, shots=shots, zero_shot_text_demos=job.zero_shot_text_demos)
-                    todo = [p for p in prompts if (job.variant, spec.name, shots, trial, p.query_id) not in done]
+                    todo = [p for p in prompts if (shots, trial, p.query_id) in owned
+                            and (job.variant, spec.name, shots, trial, p.query_id) not in done]
                     by_id = {q.id: q for q in queries}
-                    for start in range(0, len(todo), self.settings.batch_size):
-                        batch = todo[start : start + self.settings.batch_size]
-                        rows = self._evaluate(job, pipe, batch, by_id, shots=shots, trial=trial)
-                        self.folder.append(self.folder.predictions, rows)
+                    ids = [answerer.token_ids(p.text) for p in todo]
+                    self._encode_up_front(self._visual_cache(job.model, pipe), todo, job.video)
+                    # length-sorted batches: little padding (the order of predictions.jsonl does not matter)
+                    for group in plan_batches([len(r) for r in ids], batch_size=self.settings.batch_size, token_budget=self.settings.token_budget):
+                        batch = [todo[i] for i in group]
+                        rows = self._evaluate(job, pipe, batch, by_id, shots=shots, trial=trial, ids=[ids[i] for i in group])
+                        self.folder.append(self.folder.own_predictions, rows)
                         done.update(prediction_key(r) for r in rows)
+                        self._written.extend(prediction_key(r) for r in rows)
                         self.progress.advance(label, len(batch))
 
-    def _evaluate(self, job: Job, pipe: FlamingoPipeline, batch: list[Prompt], queries: dict[str, Example], *, shots: int, trial: int) -> list[dict[str, Any]]:
-        """Answer one batch of prompts; returns its prediction rows (queries whose media failed are
-        recorded in skipped.jsonl when skipping is on, else the error names the query)."""
+    @staticmethod
+    def _encode_up_front(cache: VisualTokenCache, prompts: list[Prompt], video: VideoSpec, chunk: int = 32) -> None:
+        """Encode every media item the prompts show, in batches, before generating (the demonstration pool
+        once). A chunk that fails is left to the batches that need it, which name the query."""
+        distinct = list(dict.fromkeys(ref for p in prompts for ref in p.media))
+        for start in range(0, len(distinct), chunk):
+            try:
+                cache.get(distinct[start : start + chunk], video)
+            except MediaError:
+                pass
+
+    def _evaluate(
+        self, job: Job, pipe: FlamingoPipeline, batch: list[Prompt], queries: dict[str, Example], *, shots: int, trial: int, ids: list[list[int]],
+    ) -> list[dict[str, Any]]:
+        """Answer one batch of prompts (``ids``: their token ids); returns its prediction rows (queries whose
+        media failed are recorded in skipped.jsonl when skipping is on, else the error names the query)."""
         spec = job.benchmark
         cache = self._visual_cache(job.model, pipe)
-        loaded, kept = [], []
-        for prompt in batch:
+        loaded, kept, kept_ids = [], [], []
+        for prompt, row in zip(batch, ids):
             try:
                 loaded.append(cache.get(prompt.media, job.video))
                 kept.append(prompt)
+                kept_ids.append(row)
             except MediaError as err:
                 if not self.settings.skip_bad:
                     raise MediaError(f"{spec.name} query {prompt.query_id}: {err}") from None
-                self.folder.append(self.folder.skipped, [{
+                self.folder.append(self.folder.own_skipped, [{
                     "variant": job.variant, "benchmark": spec.name, "shots": shots, "trial": trial,
                     "id": prompt.query_id, "file": "", "reason": str(err)}])
         if not kept:
@@ -147,7 +196,8 @@ class Runner:
             outputs = [self._choose(pipe, prompt, cache.batch([tokens]), queries[prompt.query_id]) for prompt, tokens in zip(kept, loaded)]
         else:
             post = get_postprocessor(spec.postprocess)
-            raw = pipe.generate([p.text for p in kept], cache.batch(loaded), job.generation)
+            keys = [[cache.key(ref, job.video) for ref in p.media] for p in kept]
+            raw = self._answerer(job.model, pipe).generate(kept_ids, loaded, keys, job.generation)
             outputs = [{"raw_output": text, "prediction": post(text)} for text in raw]
         rows = []
         for prompt, output in zip(kept, outputs):
@@ -172,12 +222,16 @@ class Runner:
         return {"raw_output": scores, "prediction": options[best], "option_scores": scores, "answer_index": query.answer_index}
 
     # ------------------------------------------------------------------ the end
-    def finalize(self) -> list[dict[str, Any]]:
-        """Metrics from predictions.jsonl alone; writes metrics.json, the ordered predictions with
-        every score, and the summary and plot."""
+    def finalize(self, written: Sequence[Sequence[tuple]] = ()) -> list[dict[str, Any]]:
+        """Metrics from the predictions files alone; writes metrics.json, the ordered predictions (one
+        row per key, every score filled in, the ranks' shards merged), and the summary and plot.
+        ``written``: the keys each rank appended this run, which must all be readable here."""
         from ..report import shot_scaling_plot, summarize, write_summary
 
-        rows = {prediction_key(r): r for r in self.folder.read_predictions()}  # one row per key
+        rows: dict[tuple, dict[str, Any]] = {}
+        for row in self.folder.read_predictions():
+            rows.setdefault(prediction_key(row), row)  # one row per key, however many files hold it
+        distributed.check_visible(written, rows.keys(), self.folder.path)
         order = self._order()
         ordered = sorted(rows.values(), key=order)
         metrics: list[dict[str, Any]] = []
@@ -189,7 +243,7 @@ class Runner:
                 if r["score"] is None:
                     r["score"] = scores.get(prediction_key(r))
         metrics.sort(key=lambda m: (self._variant_index(m["variant"]), list(self.specs).index(m["benchmark"]), m["shots"], m["trial"], m["metric"]))
-        self.folder.rewrite_predictions(ordered)
+        self.folder.consolidate(ordered)
         write_json(self.folder.metrics, metrics)
         if metrics:
             write_summary(metrics, self.folder.path)
@@ -212,19 +266,24 @@ class Runner:
     # ------------------------------------------------------------------ resources
     def _benchmark_data(self, spec: BenchmarkSpec) -> BenchmarkData:
         if spec.name not in self._data:
-            data = load_benchmark_data(spec, self.settings.data_root, skip_bad=self.settings.skip_bad)
-            self._data[spec.name] = data
-            recorded = {(r["benchmark"], r["id"]) for r in self.folder.read_skipped()}
-            self.folder.append(self.folder.skipped, [
-                {"variant": None, "benchmark": spec.name, "shots": None, "trial": None, "id": s.id, "file": s.file, "reason": s.reason}
-                for s in data.skipped if (spec.name, s.id) not in recorded
-            ])
+            data = self._data[spec.name] = load_benchmark_data(spec, self.settings.data_root, skip_bad=self.settings.skip_bad)
+            if self.world.is_main:  # every rank reads the same records: one records the bad ones
+                recorded = {(r["benchmark"], r["id"]) for r in self.folder.read_skipped()}
+                self.folder.append(self.folder.own_skipped, [
+                    {"variant": None, "benchmark": spec.name, "shots": None, "trial": None, "id": s.id, "file": s.file, "reason": s.reason}
+                    for s in data.skipped if (spec.name, s.id) not in recorded
+                ])
         return self._data[spec.name]
 
     def _visual_cache(self, name: str, pipe: FlamingoPipeline) -> VisualTokenCache:
         if name not in self._visual:
-            self._visual[name] = VisualTokenCache(pipe, load_media_for)
+            self._visual[name] = VisualTokenCache(pipe, load_media_for, directory=self.settings.visual_cache)
         return self._visual[name]
+
+    def _answerer(self, name: str, pipe: FlamingoPipeline) -> Answerer:
+        if name not in self._answerers:
+            self._answerers[name] = Answerer(pipe, share_prefix=self.settings.share_prefix)
+        return self._answerers[name]
 
     def _model(self, name: str) -> FlamingoPipeline:
         if name not in self._models:
@@ -250,7 +309,8 @@ class Runner:
             "benchmarks": {name: spec.to_dict() for name, spec in self.specs.items()},
         }
 
-    def _write_run_json(self, identity: dict[str, Any], started: str, finished: str | None) -> None:
+    def _write_run_json(self, identity: dict[str, Any], started: str, finished: str | None, per_rank: list[int] | None = None) -> None:
+        """run.json; ``per_rank``: the predictions each rank made in this session (None until the end)."""
         jobs = [dataclasses.asdict(resolve_job(self.settings, v, s)) | {"benchmark": s.name} for v in self.variants for s in self.specs.values()]
         env = provenance.describe_environment()
         write_json(self.folder.run_json, {
@@ -270,6 +330,8 @@ class Runner:
             "benchmarks": {name: self._benchmark_provenance(spec) for name, spec in self.specs.items()},
             "libraries": env["libraries"],
             "device": self.settings.device,
+            "world_size": self.world.size,
+            "predictions_per_rank": per_rank,
             "dtype": self.settings.dtype or "float32",
             "torch_threads": torch.get_num_threads(),
             "skipped": len(self.folder.read_skipped()),

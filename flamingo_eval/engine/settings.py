@@ -27,12 +27,15 @@ class RunSettings:
     seed: int = 42
     selection: str = "random"  # random | fixed | rices | text
     num_samples: int | None = None  # evaluate a seeded random subset of this many queries per trial
-    batch_size: int = 8  # does not change predictions
+    batch_size: int = 8  # most prompts in a batch; does not change predictions
+    token_budget: int | None = None  # also cap rows x longest prompt (tokens) per batch; None: no cap
+    share_prefix: bool = True  # prefill a prompt start shared by a batch once (fixed demonstrations)
     data_root: str | None = None  # benchmark <name> reads <data_root>/<name>/ unless its spec says otherwise
     skip_bad: bool = False  # leave out (and record) bad records and unreadable media instead of stopping
     device: str = "cpu"
     dtype: str | None = None  # LM and adapter dtype, e.g. bfloat16 on a GPU
     embedding_cache: str | None = None  # where RICES / text embeddings are kept; None: in memory only
+    visual_cache: str | None = None  # where visual tokens are kept between runs; None: in memory only
 
     def __post_init__(self) -> None:
         if not self.benchmarks:
@@ -41,13 +44,15 @@ class RunSettings:
             raise SpecError(f"shots must be non-negative integers, got {self.shots}")
         if self.trials < 1 or self.batch_size < 1 or (self.num_samples is not None and self.num_samples < 1):
             raise SpecError("trials, batch size and num_samples must be at least 1")
+        if self.token_budget is not None and self.token_budget < 1:
+            raise SpecError(f"token_budget must be at least 1, got {self.token_budget}")
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
 
     def identity(self) -> dict[str, Any]:
         """The settings that can change a prediction (batch size cannot: left padding is exact)."""
         data = dataclasses.asdict(self)
-        for key in ("batch_size", "data_root", "embedding_cache"):
+        for key in ("batch_size", "token_budget", "share_prefix", "data_root", "embedding_cache", "visual_cache"):
             data.pop(key)
         return data
 

@@ -1,53 +1,109 @@
-"""Resampled visual tokens of media items, computed once per run and reused.
+"""Resampled visual tokens of media items, computed once and reused.
 
 Demonstrations recur across queries (OpenFlamingo's evaluation draws them from a query set of a few
 thousand items and re-encodes them for every query); here each item is decoded, encoded and resampled
-once per model, and kept in a bounded least-recently-used map keyed by the media reference and the
-frame-sampling settings.
+once per model. Tokens are keyed by the file's content (sha256) and the frame-sampling settings, kept
+in a least-recently-used map bounded in bytes, and, when a directory is given, on disk under the
+fingerprint of the model's vision encoder and resampler, so a later run encodes nothing again.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..benchmark import VideoSpec
 from ..data.example import MediaRef
+from ..errors import MediaError
 from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
+from ..prompting.retrieval import EmbeddingCache, file_digest, module_fingerprint
 
 
 class VisualTokenCache:
-    def __init__(self, pipe: FlamingoPipeline, load: Callable[[MediaRef, VideoSpec], Any], *, max_items: int = 8192) -> None:
-        self.pipe, self.load, self.max_items = pipe, load, max_items
-        self.tokens: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+    def __init__(
+        self,
+        pipe: FlamingoPipeline,
+        load: Callable[[MediaRef, VideoSpec], Any],
+        *,
+        max_bytes: int = 2 * 2**30,
+        directory: Path | str | None = None,
+    ) -> None:
+        self.pipe, self.load, self.max_bytes = pipe, load, max_bytes
+        self.tokens: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.bytes = 0
         self.encoded = 0  # items encoded so far (the rest were reused)
+        self.seconds = 0.0  # spent hashing, decoding, encoding and resampling
+        self._digests: dict[tuple, str] = {}  # (path, size, mtime) -> sha256, so a file is read once
+        self.disk = None
+        if directory is not None:
+            model = pipe.model
+            fingerprint = module_fingerprint(model.vision, "vision") + module_fingerprint(model.perceiver, type(pipe.transform).__name__)
+            self.disk = EmbeddingCache(Path(directory), fingerprint[:16], dtype=model.perceiver.latents.dtype)
+
+    def key(self, ref: MediaRef, video: VideoSpec) -> str:
+        """What names an item's visual tokens: its content, the clip, and how its frames are sampled."""
+        path = Path(ref.path)
+        try:
+            st = os.stat(path)
+        except OSError as err:
+            raise MediaError(f"{path}: cannot read the {ref.kind} ({err.strerror or err})") from None
+        memo = (str(path), st.st_size, st.st_mtime_ns)
+        if memo not in self._digests:
+            self._digests[memo] = file_digest(path)
+        frames = f"{video.fps}:{video.max_frames}:{ref.start}:{ref.end}" if ref.kind == "video" else "image"
+        return f"{self._digests[memo]}:{frames}"
 
     def get(self, refs: Sequence[MediaRef], video: VideoSpec) -> list[torch.Tensor]:
         """The (n, d) visual tokens of each ref; missing ones are decoded and encoded together.
-        A MediaError from decoding propagates, naming the file."""
-        keys = [(ref, video.fps, video.max_frames) for ref in refs]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.tokens))
+        A MediaError from reading or decoding propagates, naming the file."""
+        started = time.perf_counter()
+        keys = [self.key(ref, video) for ref in refs]
+        missing = {}
+        for key, ref in zip(keys, refs):
+            if key not in self.tokens and key not in missing:
+                if self.disk is not None and key in self.disk:
+                    self._put(key, self.disk[key].to(self.pipe.device))
+                else:
+                    missing[key] = ref
         if missing:
-            pixels = [self.pipe.pixels(self.load(ref, video)) for ref, _, _ in missing]
+            pixels = [self.pipe.pixels(self.load(ref, video)) for ref in missing.values()]
             with torch.inference_mode():
                 encoded = self.pipe.model.encode_media(pixels)  # (N, n, d)
             for key, tokens in zip(missing, encoded):
-                self.tokens[key] = tokens
+                self._put(key, tokens)
+                if self.disk is not None:
+                    self.disk.put(key, tokens)
+            if self.disk is not None:
+                self.disk.flush()
             self.encoded += len(missing)
         out = []
         for key in keys:
             self.tokens.move_to_end(key)
             out.append(self.tokens[key])
-        while len(self.tokens) > self.max_items:
-            self.tokens.popitem(last=False)
+        self._evict(keep=set(keys))
+        self.seconds += time.perf_counter() - started
         return out
+
+    def _put(self, key: str, tokens: torch.Tensor) -> None:
+        self.tokens[key] = tokens
+        self.bytes += tokens.numel() * tokens.element_size()
+
+    def _evict(self, keep: set[str]) -> None:
+        """Drop the least recently used items beyond the byte bound (never those just asked for)."""
+        for key in list(self.tokens):
+            if self.bytes <= self.max_bytes:
+                break
+            if key not in keep:
+                t = self.tokens.pop(key)
+                self.bytes -= t.numel() * t.element_size()
 
     def batch(self, per_prompt: Sequence[Sequence[torch.Tensor]]) -> MediaBatch:
         """Each prompt's tokens -> a MediaBatch (a prompt may have none)."""
-        n, d = self.pipe.spec.perceiver.num_latents, self.pipe.model.vision.dim
-        device = self.pipe.device
-        return MediaBatch.stack([torch.stack(list(t)) if t else torch.zeros(0, n, d, device=device) for t in per_prompt])
+        return MediaBatch.of_items(per_prompt, num_latents=self.pipe.spec.perceiver.num_latents, dim=self.pipe.model.vision.dim, device=self.pipe.device)

@@ -4,11 +4,14 @@ The search follows the semantics of HF transformers' ``generate`` (5.x) step for
 model evaluated here decodes exactly as OpenFlamingo's evaluation decodes it: the same candidates, the
 same length penalty (sum of log-probs / generated length ** length_penalty), the same stopping rule.
 Media keys and values are projected once per call; the prompt is prefilled once and the KV cache is
-copied to the beams afterwards.
+copied to the beams afterwards. With the paper's masking (each token sees only the last media before
+it), the decode steps carry only each row's last media. A prompt start shared by many queries can be
+prefilled once (``prefix.py``) and continued by every batch.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +20,7 @@ from transformers import DynamicCache
 
 from .flamingo import Flamingo
 from .media import MediaBatch
+from .prefix import PromptPrefix, expand_cache, media_after_prefix
 
 _NEG = -1.0e9  # the "impossible" score HF's beam search uses
 
@@ -33,28 +37,67 @@ class GenerationConfig:
             raise ValueError(f"invalid generation settings: {self}")
 
 
+@dataclass
+class GenerationStats:
+    """Seconds spent in ``generate``, summed over the calls it is passed to (for benchmarks)."""
+
+    prefill_s: float = 0.0  # the prompt (or the part after a shared prefix) through the model
+    decode_s: float = 0.0  # the search: one forward per new token
+    calls: int = 0
+
+
 class _Decoder:
     """One generation's state around the model: KV cache, attention mask, media and media keys/values."""
 
-    def __init__(self, model: Flamingo, input_ids: torch.Tensor, attention_mask: torch.Tensor, media: MediaBatch | None):
+    def __init__(
+        self,
+        model: Flamingo,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        media: MediaBatch | None,
+        prefix: PromptPrefix | None = None,
+    ):
         self.model = model
-        self.media = media
-        self.mask = attention_mask
         self.media_kv: dict = {}
-        self.cache = DynamicCache(config=model.lm.config)
-        self.offset = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
-        positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding
+        rows = input_ids.shape[0]
+        offset = None
+        if prefix is None:
+            self.cache = DynamicCache(config=model.lm.config)
+            self.mask, self.media = attention_mask, media
+            positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding
+        else:
+            # the rows continue the prefix: its KV cache is copied in, and the (left-padded) rows follow it
+            self.cache = expand_cache(prefix, rows, model.lm.config)
+            self.mask = torch.cat([attention_mask.new_ones(rows, prefix.length), attention_mask], dim=1)
+            positions = (self.mask.long().cumsum(-1) - 1).clamp(min=0)[:, prefix.length :]
+            self.media, offset = media_after_prefix(prefix, media, rows, attend=model.xattn_config.attend)
         out = model(
             input_ids,
-            media=media,
-            attention_mask=attention_mask,
+            media=self.media,
+            attention_mask=self.mask,
             position_ids=positions,
             cache=self.cache,
             use_cache=True,
+            media_offset=offset,
             media_kv=self.media_kv,
             logits_to_keep=1,
         )
         self.logits = out.logits[:, -1].float()  # (B, V)
+        self.offset = self.media.counts if self.media is not None else input_ids.new_zeros(rows)
+        if self.media is not None and self.media.tokens.shape[1] > 1 and model.xattn_config.attend == "last":
+            self._keep_last_media()
+
+    def _keep_last_media(self) -> None:
+        """From here on every token attends only to its row's last media (the paper's masking), so the
+        decode steps carry that one item's keys and values instead of all of them (and of all beams)."""
+        tokens, counts = self.media.tokens, self.media.counts  # (B, M, n, d), (B,)
+        rows = torch.arange(tokens.shape[0], device=tokens.device)
+        last = (counts - 1).clamp(min=0)
+        n = tokens.shape[2]
+        self.media = MediaBatch(tokens[rows, last][:, None], (counts > 0).long())  # (B, 1, n, d)
+        self.offset = self.media.counts
+        for key, (k, v) in self.media_kv.items():  # (B, h, M * n, dh) -> (B, h, n, dh)
+            self.media_kv[key] = (k.unflatten(2, (-1, n))[rows, :, last], v.unflatten(2, (-1, n))[rows, :, last])
 
     def expand(self, repeats: int) -> None:
         """Copy every row ``repeats`` times (for beams), after the prefill."""
@@ -97,17 +140,37 @@ def generate(
     config: GenerationConfig = GenerationConfig(),
     stop_token_ids: Sequence[int],
     pad_token_id: int,
+    prefix: PromptPrefix | None = None,
+    stats: GenerationStats | None = None,
 ) -> list[list[int]]:
     """Generate continuations of (B, T) left-padded prompts; returns each row's new token ids, ending with
     the stop token when one was produced (as HF's ``generate`` does), at most ``max_new_tokens`` long.
+
+    With ``prefix`` (from ``encode_prefix``), each row is the rest of a prompt that starts with the
+    prefix, and ``media`` holds only the media of that rest.
     """
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)
     stops = torch.tensor(list(stop_token_ids), dtype=torch.long, device=input_ids.device)
-    decoder = _Decoder(model, input_ids, attention_mask, media)
+    started = time.perf_counter()
+    decoder = _Decoder(model, input_ids, attention_mask, media, prefix)
+    prefilled = _synced(input_ids.device)
     if config.num_beams == 1:
-        return _greedy(decoder, config, stops, pad_token_id)
-    return _beam_search(decoder, config, stops, input_ids.shape[0])
+        out = _greedy(decoder, config, stops, pad_token_id)
+    else:
+        out = _beam_search(decoder, config, stops, input_ids.shape[0])
+    if stats is not None:
+        stats.prefill_s += prefilled - started
+        stats.decode_s += _synced(input_ids.device) - prefilled
+        stats.calls += 1
+    return out
+
+
+def _synced(device: torch.device) -> float:
+    """The time once the device has finished its queued work (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
 
 
 def _forbid_stops(scores: torch.Tensor, step: int, config: GenerationConfig, stops: torch.Tensor) -> torch.Tensor:

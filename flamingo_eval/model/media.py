@@ -35,6 +35,13 @@ class MediaBatch:
         counts = torch.tensor([t.shape[0] for t in per_sequence], dtype=torch.long, device=ref.device)
         return cls(tokens=tokens, counts=counts)
 
+    @classmethod
+    def of_items(cls, per_sequence: Sequence[Sequence[torch.Tensor]], *, num_latents: int, dim: int, device: torch.device | str) -> "MediaBatch":
+        """[[(n, d) visual tokens of each media item] for each sequence] -> MediaBatch; a sequence may
+        have no media (its slots are all padding)."""
+        empty = torch.zeros(0, num_latents, dim, device=device)
+        return cls.stack([torch.stack(list(items)) if items else empty for items in per_sequence])
+
     @property
     def num_latents(self) -> int:
         return self.tokens.shape[2]

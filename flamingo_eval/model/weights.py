@@ -6,6 +6,7 @@ Both are strict: a missing, unexpected or mis-shaped key is an error naming the 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -17,28 +18,42 @@ from ..errors import WeightsError
 from .flamingo import Flamingo
 from .state_dicts import check_state_dict, preview_keys
 
-# OpenFlamingo's module names -> ours, for one resampler layer / one gated block (regex, replacement).
-_PERCEIVER_RULES = [
-    (r"^layers\.(\d+)\.0\.(.+)$", r"layers.\1.attn.\2"),
-    (r"^layers\.(\d+)\.1\.0\.(.+)$", r"layers.\1.ffw.norm.\2"),
-    (r"^layers\.(\d+)\.1\.1\.(.+)$", r"layers.\1.ffw.up.\2"),
-    (r"^layers\.(\d+)\.1\.3\.(.+)$", r"layers.\1.ffw.down.\2"),
-    (r"^(latents|frame_embs|norm\..+)$", r"\1"),
+# OpenFlamingo's parameter names <-> ours, for the resampler and for one gated block: (theirs, ours)
+# templates, read in both directions. {i} stands for a layer number, {p} for the rest of a parameter
+# path; a template without them names one parameter.
+_PERCEIVER_NAMES = [
+    ("layers.{i}.0.{p}", "layers.{i}.attn.{p}"),
+    ("layers.{i}.1.0.{p}", "layers.{i}.ffw.norm.{p}"),
+    ("layers.{i}.1.1.{p}", "layers.{i}.ffw.up.{p}"),
+    ("layers.{i}.1.3.{p}", "layers.{i}.ffw.down.{p}"),
+    ("latents", "latents"),
+    ("frame_embs", "frame_embs"),
+    ("norm.{p}", "norm.{p}"),
 ]
-_BLOCK_RULES = [
-    (r"^attn\.(norm|to_q|to_kv|to_out)\.(.+)$", r"attn.\1.\2"),
-    (r"^attn_gate$", r"attn_gate"),
-    (r"^ff\.0\.(.+)$", r"ffw.norm.\1"),
-    (r"^ff\.1\.(.+)$", r"ffw.up.\1"),
-    (r"^ff\.3\.(.+)$", r"ffw.down.\1"),
-    (r"^ff_gate$", r"ffw_gate"),
+_BLOCK_NAMES = [
+    *((f"attn.{part}.{{p}}", f"attn.{part}.{{p}}") for part in ("norm", "to_q", "to_kv", "to_out")),
+    ("attn_gate", "attn_gate"),
+    ("ff.0.{p}", "ffw.norm.{p}"),
+    ("ff.1.{p}", "ffw.up.{p}"),
+    ("ff.3.{p}", "ffw.down.{p}"),
+    ("ff_gate", "ffw_gate"),
 ]
+_SLOTS = {"{i}": r"(?P<i>\d+)", "{p}": r"(?P<p>.+)"}
 
 
-def _apply(rules: list[tuple[str, str]], name: str) -> str | None:
-    for pattern, replacement in rules:
-        if re.match(pattern, name):
-            return re.sub(pattern, replacement, name)
+@functools.lru_cache(maxsize=None)
+def _template_regex(template: str) -> re.Pattern:
+    """'layers.{i}.0.{p}' -> a regex matching exactly such names, capturing i and p."""
+    parts = re.split(r"(\{i\}|\{p\})", template)
+    return re.compile("^" + "".join(_SLOTS.get(part, re.escape(part)) for part in parts) + "$")
+
+
+def _rename(table: list[tuple[str, str]], name: str, *, to_ours: bool = True) -> str | None:
+    """A parameter name in one naming -> the other (OpenFlamingo -> ours, or back); None if no entry fits."""
+    for theirs, ours in table:
+        source, target = (theirs, ours) if to_ours else (ours, theirs)
+        if (m := _template_regex(source).match(name)) is not None:
+            return target.format(**m.groupdict())
     return None
 
 
@@ -84,10 +99,10 @@ def translate_openflamingo(model: Flamingo, state: dict[str, torch.Tensor], *, a
     for key, value in state.items():
         mapped = None
         if key.startswith("perceiver."):
-            name = _apply(_PERCEIVER_RULES, key[len("perceiver."):])
+            name = _rename(_PERCEIVER_NAMES, key[len("perceiver."):])
             mapped = None if name is None else ("perceiver." + name)
         elif (m := block_key.match(key)) is not None:
-            name = _apply(_BLOCK_RULES, m.group(3))
+            name = _rename(_BLOCK_NAMES, m.group(3))
             mapped = None if name is None else f"xattn.{m.group(1) or m.group(2)}.{name}"
         elif key.startswith("lang_encoder.") and key[len("lang_encoder."):] in embeddings:
             mapped = "embeddings." + embeddings[key[len("lang_encoder."):]]
@@ -111,6 +126,44 @@ def _expected(model: Flamingo) -> dict[str, torch.Tensor]:
     for alias, role in _lm_aliases(model).items():
         expected["embeddings." + role] = model.lm.state_dict(keep_vars=True)[alias]
     return expected
+
+
+def openflamingo_state_dict(model: Flamingo, added_token_ids: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """This model's trainable weights keyed as OpenFlamingo's training script saves ``checkpoint.pt``: the
+    inverse of ``translate_openflamingo``, for loading into OpenFlamingo's own ``Flamingo``.
+
+    In: the model and the ids of the tokens added to its vocabulary. Out: ``perceiver.*``, the gated
+    blocks as ``lang_encoder.<decoder layers>.<i>.gated_cross_attn_layer.*``, and the LM's whole input
+    embedding matrix (OpenFlamingo saves whole matrices; the added rows are what it needs them for) and
+    the output matrix when untied (our training may change its added rows; OpenFlamingo's filter keeps
+    it only when its name holds "embed"), under every name the LM's state dict gives it. The tensors are
+    detached views of the model's parameters, not copies.
+    """
+    vocab = model.lm.get_input_embeddings().num_embeddings
+    if any(not 0 <= token < vocab for token in added_token_ids):
+        raise WeightsError(f"added token ids {list(added_token_ids)} do not all fit the LM's {vocab} embedding rows")
+    state: dict[str, torch.Tensor] = {}
+    for name, param in model.trainable_parameters():
+        part, rest = name.split(".", 1)
+        if part == "perceiver":
+            key = "perceiver." + _renamed_back(_PERCEIVER_NAMES, rest)
+        else:  # xattn.<layer>.<name>
+            layer, rest = rest.split(".", 1)
+            block = f"lang_encoder.{model.decoder_layers_path}.{layer}.gated_cross_attn_layer"
+            key = f"{block}.{_renamed_back(_BLOCK_NAMES, rest)}"
+        state[key] = param.detach()
+    lm_state = model.lm.state_dict(keep_vars=True)
+    for alias in _lm_aliases(model):
+        state["lang_encoder." + alias] = lm_state[alias].detach()
+    return state
+
+
+def _renamed_back(table: list[tuple[str, str]], name: str) -> str:
+    """Our parameter name -> OpenFlamingo's, or WeightsError."""
+    theirs = _rename(table, name, to_ours=False)
+    if theirs is None:  # a parameter added to our modules without a counterpart in the table
+        raise WeightsError(f"no OpenFlamingo name for our parameter {name!r}")
+    return theirs
 
 
 def load_openflamingo_checkpoint(model: Flamingo, path: Path, *, allow_lm_weights: bool = False) -> None:

@@ -1,71 +1,39 @@
-"""Build OpenFlamingo's own ``Flamingo`` (open-flamingo==2.0.1) around the same weights as ours.
-
-open_flamingo's package imports open_clip (and its train utils import wandb), which cannot be installed
-here; neither is used by the code under test, so they are replaced by empty modules before import.
+"""OpenFlamingo's own ``Flamingo`` (open-flamingo==2.0.1) around our pipeline's vision encoder and LM
+weights, with FRESH RANDOM adapters of the reference's default sizes: the parity tests copy these into
+ours (reference -> ours), so that they test our import of OpenFlamingo checkpoints. The construction
+itself is the package's (flamingo_eval.bench.reference), whose ``build_reference`` goes the other way.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-
 import torch
-from torch import nn
-from transformers import AutoConfig, AutoModelForCausalLM
+from transformers import AutoConfig
 
-for _name in ("open_clip", "wandb"):
-    sys.modules.setdefault(_name, types.ModuleType(_name))
+from flamingo_eval.bench.reference import ReferenceFlamingo, assemble_reference, copy_language_model
 
-from open_flamingo.src.flamingo import Flamingo as ReferenceFlamingo  # noqa: E402
-from open_flamingo.src.flamingo_lm import FlamingoLMMixin  # noqa: E402
-from open_flamingo.src.utils import extend_instance  # noqa: E402
+# importable only after the package module has stubbed the missing wandb
 from open_flamingo.train.train_utils import filter_state_dict_to_trainable  # noqa: E402
-
-# Under transformers 5.x, generate() drops an all-ones attention mask while the reference LM's forward
-# requires the argument: give it the default None it would need.
-FlamingoLMMixin.forward.__defaults__ = (None,)
 
 # the reference's resampler and block sizes (its constructors' defaults)
 REFERENCE_PERCEIVER = {"depth": 6, "heads": 8, "dim_head": 64, "num_latents": 64, "ff_mult": 4}
 REFERENCE_XATTN = {"heads": 8, "dim_head": 64, "ff_mult": 4}
 
-
-class _Tower(nn.Module):
-    """open_clip's visual tower with output_tokens=True returns (pooled, tokens)."""
-
-    def __init__(self, encoder: nn.Module) -> None:
-        super().__init__()
-        self.encoder = encoder
-
-    def forward(self, pixels: torch.Tensor):
-        return None, self.encoder(pixels)
-
-
-class _Clip(nn.Module):
-    def __init__(self, encoder: nn.Module) -> None:
-        super().__init__()
-        self.visual = _Tower(encoder)
+PROMPTS = [  # several images per sequence, different lengths -> left padding
+    "<image>A cat.<|endofchunk|><image>A dog sits.<|endofchunk|><image>A",
+    "<image>x<|endofchunk|><image>yy<|endofchunk|><image>Output: a bird on a branch",
+    "<image>One.<|endofchunk|><image>Two.<|endofchunk|><image>",
+]
 
 
 def build_reference(ours, lm_config: dict, every_n_layers: int, seed: int = 1) -> ReferenceFlamingo:
-    """A reference Flamingo with our pipeline's vision encoder and LM weights and freshly random adapters
-    with gates opened; call ``load_into_ours`` to copy its adapters into ours."""
+    """A reference Flamingo with our pipeline's vision encoder and LM weights (the LM built from
+    ``lm_config``) and freshly random adapters with gates opened; load ``reference_checkpoint(ref)`` into
+    ours to give both the same weights."""
+    assert every_n_layers == ours.model.xattn_config.every_n_layers, "the reference follows our model's layout"
     fields = dict(lm_config)
-    lm = AutoModelForCausalLM.from_config(AutoConfig.for_model(fields.pop("model_type"), **fields))
-    lm.resize_token_embeddings(len(ours.tokenizer), mean_resizing=False)
-    lm.load_state_dict(ours.model.lm.state_dict())
-    extend_instance(lm, FlamingoLMMixin)
-    lm.set_decoder_layers_attr_name(ours.model.decoder_layers_path)
+    lm = copy_language_model(ours, AutoConfig.for_model(fields.pop("model_type"), **fields))
     torch.manual_seed(seed)
-    ref = ReferenceFlamingo(
-        _Clip(ours.model.vision), lm, ours.tokens.end_of_chunk, ours.tokens.media,
-        vis_dim=ours.model.vision.dim, cross_attn_every_n_layers=every_n_layers,
-    )
-    # freeze as OpenFlamingo's factory does, so its own checkpoint filter keeps what a real run saves
-    ref.requires_grad_(False)
-    ref.perceiver.requires_grad_(True)
-    ref.lang_encoder.gated_cross_attn_layers.requires_grad_(True)
-    ref.lang_encoder.get_input_embeddings().requires_grad_(True)
+    ref = assemble_reference(ours, lm, spec_sizes=False)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for block in ref.lang_encoder.gated_cross_attn_layers:
@@ -82,3 +50,12 @@ def build_reference(ours, lm_config: dict, every_n_layers: int, seed: int = 1) -
 def reference_checkpoint(ref: ReferenceFlamingo) -> dict[str, torch.Tensor]:
     """The state dict exactly as OpenFlamingo's training script saves it to checkpoint.pt."""
     return filter_state_dict_to_trainable(ref, ref.state_dict())
+
+
+def reference_inputs(ours, noise, prompts):
+    """Prompts of three images each -> (ids, mask) left-padded, our pixels per prompt, and the same pixels
+    as the reference's vision_x."""
+    ids, mask = ours.encode_prompts(prompts)
+    pixels = [[ours.pixels(noise[(b + i) % len(noise)]) for i in range(3)] for b in range(len(prompts))]
+    vision_x = torch.stack([torch.stack(p) for p in pixels])  # (B, T_img, F=1, 3, H, W), the reference's layout
+    return ids, mask, pixels, vision_x

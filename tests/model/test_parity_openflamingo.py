@@ -6,18 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from flamingo_eval.bench.reference import cut_after_stop
 from flamingo_eval.model import GenerationConfig, generate, load_model
 from flamingo_eval.model.weights import load_openflamingo_state_dict
 
 from ..conftest import LM_CONFIGS, tiny_spec
-from .openflamingo_reference import REFERENCE_PERCEIVER, REFERENCE_XATTN, build_reference, reference_checkpoint
+from .openflamingo_reference import (
+    PROMPTS, REFERENCE_PERCEIVER, REFERENCE_XATTN, build_reference, reference_checkpoint, reference_inputs,
+)
 
 EVERY_N = 2
-PROMPTS = [  # several images per sequence, different lengths -> left padding
-    "<image>A cat.<|endofchunk|><image>A dog sits.<|endofchunk|><image>A",
-    "<image>x<|endofchunk|><image>yy<|endofchunk|><image>Output: a bird on a branch",
-    "<image>One.<|endofchunk|><image>Two.<|endofchunk|><image>",
-]
 
 
 @pytest.fixture(scope="module", params=sorted(LM_CONFIGS))
@@ -30,17 +28,10 @@ def pair(request):
     return ours, ref
 
 
-def _inputs(ours, noise, prompts):
-    ids, mask = ours.encode_prompts(prompts)
-    pixels = [[ours.pixels(noise[(b + i) % len(noise)]) for i in range(3)] for b in range(len(prompts))]
-    vision_x = torch.stack([torch.stack(p) for p in pixels])  # (B, T_img, F=1, 3, H, W), the reference's layout
-    return ids, mask, pixels, vision_x
-
-
 @pytest.mark.parametrize("batch", [1, 3], ids=["single", "padded-batch"])
 def test_logits_match_reference(pair, noise_images, batch):
     ours, ref = pair
-    ids, mask, pixels, vision_x = _inputs(ours, noise_images, PROMPTS[:batch])
+    ids, mask, pixels, vision_x = reference_inputs(ours, noise_images, PROMPTS[:batch])
     assert batch == 1 or (mask == 0).any(), "the batch must exercise left padding"
     with torch.no_grad():
         expected = ref(vision_x, ids, attention_mask=mask).logits
@@ -55,7 +46,7 @@ def test_logits_match_reference(pair, noise_images, batch):
 @pytest.mark.parametrize("early_stop", [False, True], ids=["long", "stopping"])
 def test_generation_matches_reference(pair, noise_images, batch, beams, length_penalty, early_stop):
     ours, ref = pair
-    ids, mask, pixels, vision_x = _inputs(ours, noise_images, PROMPTS[:batch])
+    ids, mask, pixels, vision_x = reference_inputs(ours, noise_images, PROMPTS[:batch])
     media = ours.model.embed_media(pixels)
     stops = [ours.tokens.end_of_chunk]
     if early_stop:
@@ -70,7 +61,7 @@ def test_generation_matches_reference(pair, noise_images, batch, beams, length_p
             vision_x, ids, attention_mask=mask, max_new_tokens=12, num_beams=beams, length_penalty=length_penalty,
             do_sample=False, pad_token_id=ours.tokens.pad, eos_token_id=stops,
         )
-    expected = [_cut(row, stops) for row in out[:, ids.shape[1]:].tolist()]
+    expected = [cut_after_stop(row, stops) for row in out[:, ids.shape[1]:].tolist()]
     got = generate(ours.model, ids, attention_mask=mask, media=media, config=config, stop_token_ids=stops,
                    pad_token_id=ours.tokens.pad)
     assert got == expected
@@ -78,10 +69,3 @@ def test_generation_matches_reference(pair, noise_images, batch, beams, length_p
     if early_stop and (beams == 1 or length_penalty == 0.0):
         # (with length_penalty 1 a longer hypothesis may win, but the stopped ones still shaped the search)
         assert any(row[-1] in stops and len(row) < 12 for row in got), "this case must exercise early stopping"
-
-
-def _cut(row: list[int], stops: list[int]) -> list[int]:
-    for i, token in enumerate(row):
-        if token in stops:
-            return row[: i + 1]
-    return row

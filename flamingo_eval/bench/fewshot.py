@@ -1,0 +1,218 @@
+"""``flamingo-eval bench``: k-shot evaluation the OpenFlamingo way versus this harness, side by side.
+
+For each selection strategy the same k-shot prompts (same queries, same demonstrations, same seed) are
+answered twice, each side in a fresh child process so that its memory is its own:
+
+- reference: OpenFlamingo's own ``Flamingo`` (open-flamingo==2.0.1) with the same weights, called as
+  its evaluation code calls it: batches of ``batch_size`` prompts in data order, every image read and
+  transformed again for every query, ``generate`` on the whole prompts (``bench/reference.py``);
+- harness: this project's run loop: the visual-token cache (each image encoded once), length-sorted
+  batches, a shared prompt start prefilled once, media keys and values projected once per generation.
+
+Both time everything from prompt texts and image files to decoded answers, model loading excluded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..model import GenerationConfig
+from .measure import PeakRSS, count_flops, matmul_peak_flops
+
+SELECTIONS = ("random", "fixed")  # RICES and text retrieval need an embedder; they change nothing here
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchSettings:
+    model: str = "smol"
+    benchmark: str = "demo_captions"  # an image benchmark (the reference takes single-frame media only)
+    selections: tuple[str, ...] = SELECTIONS
+    shots: tuple[int, ...] = (16,)
+    num_queries: int = 16  # queries answered per configuration and side
+    batch_size: int = 8  # the reference's batch size (OpenFlamingo's default); the harness's most rows
+    token_budget: int | None = None  # the harness's cap on rows x prompt tokens per batch
+    seed: int = 42
+    data_root: str | None = None
+    gate_seed: int | None = 0  # untrained adapters have closed gates: open them (seeded) so images matter; None: leave
+    count_flops: bool = True  # count the harness's FLOPs on a second, untimed run
+
+
+@dataclass(frozen=True)
+class BenchPrompt:
+    """A rendered prompt as plain data (it crosses to the child processes)."""
+
+    query_id: str
+    text: str
+    images: tuple[str, ...]  # image files, one per <image>, demonstrations then query
+
+
+def build_prompts(settings: BenchSettings, selection: str, shots: int) -> tuple[list[BenchPrompt], GenerationConfig]:
+    """The benchmark's k-shot prompts for the first ``num_queries`` of a seeded subset, and its
+    generation settings (OpenFlamingo's: 3 beams for captioning)."""
+    from ..benchmark import get_benchmark
+    from ..data.splits import load_benchmark_data
+    from ..engine.runner import eval_subset
+    from ..errors import SpecError
+    from ..prompting.builder import few_shot_prompts
+    from ..prompting.render import load_template
+    from ..prompting.selection import make_selector
+
+    if selection not in SELECTIONS:
+        raise SpecError(f"bench measures selection {' or '.join(SELECTIONS)}, not {selection!r}")
+    spec = get_benchmark(settings.benchmark)
+    data = load_benchmark_data(spec, settings.data_root)
+    queries = eval_subset(data.eval, settings.num_queries, settings.seed, 0, spec.name)
+    selector = make_selector(selection, data.pool, seed=settings.seed, trial=0, query_set_size=spec.query_set_size, embedder=None)
+    template = load_template(spec.prompt.template, separator=spec.prompt.separator)
+    prompts = []
+    for p in few_shot_prompts(queries, selector, template, shots=shots, zero_shot_text_demos=spec.prompt.zero_shot_text_demos):
+        if any(ref.kind != "image" for ref in p.media):
+            raise SpecError(f"bench needs an image benchmark; {spec.name} query {p.query_id} has a video")
+        prompts.append(BenchPrompt(p.query_id, p.text, tuple(str(ref.path) for ref in p.media)))
+    return prompts, spec.generation
+
+
+def open_gates(model, seed: int) -> None:
+    """Give every closed gate a seeded value in [0.5, 1.5) so the images change the answers (untrained
+    adapters start at 0, where both implementations would just run the LM)."""
+    gates = [p for name, p in model.xattn.named_parameters() if name.endswith("_gate")]
+    if any(float(g.abs().max()) > 0 for g in gates):
+        return  # trained adapters: leave them
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for gate in gates:
+            gate.copy_(0.5 + torch.rand(gate.shape, generator=g))
+
+
+def _load(settings: BenchSettings):
+    from ..model import load_model
+
+    pipe = load_model(settings.model)
+    pipe.model.requires_grad_(False)  # evaluation only (and PyTorch's FLOP counter hooks tensors that need grads)
+    if settings.gate_seed is not None:
+        open_gates(pipe.model, settings.gate_seed)
+    return pipe
+
+
+# ---------------------------------------------------------------- the two sides (child processes)
+def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig) -> dict[str, Any]:
+    """Answer with this harness; returns answers, seconds, the time split, peak RSS and FLOPs."""
+    pipe = _load(settings)
+    gc.collect()
+    with PeakRSS() as rss:
+        started = time.perf_counter()
+        answers, cache, answerer = answer_with_harness(pipe, prompts, generation, settings)
+        seconds = time.perf_counter() - started
+    stats = answerer.stats
+    out = {
+        "answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb,
+        "vision_s": cache.seconds, "prefill_s": stats.generation.prefill_s + stats.prefix_s,
+        "decode_s": stats.generation.decode_s, "images_encoded": cache.encoded,
+        "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused,
+    }
+    if settings.count_flops:
+        _, out["flops"] = count_flops(lambda: answer_with_harness(pipe, prompts, generation, settings))
+    return out
+
+
+def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: GenerationConfig, settings: BenchSettings):
+    """The run loop's path: every distinct image encoded once, up front and in batches; length-sorted
+    batches; shared prompt starts prefilled once. Returns (answers in prompt order, cache, answerer)."""
+    from ..benchmark import VideoSpec
+    from ..data.example import MediaRef
+    from ..engine.answering import Answerer, plan_batches
+    from ..engine.runner import load_media_for
+    from ..engine.visual_cache import VisualTokenCache
+
+    video = VideoSpec()
+    cache = VisualTokenCache(pipe, load_media_for)
+    answerer = Answerer(pipe)
+    refs = [[MediaRef(Path(path)) for path in p.images] for p in prompts]
+    distinct = list(dict.fromkeys(ref for row in refs for ref in row))
+    for start in range(0, len(distinct), 32):  # the demonstration pool, encoded in batches up front
+        cache.get(distinct[start : start + 32], video)
+    ids = [answerer.token_ids(p.text) for p in prompts]
+    answers: list[str] = [""] * len(prompts)
+    for group in plan_batches([len(r) for r in ids], batch_size=settings.batch_size, token_budget=settings.token_budget):
+        media = [cache.get(refs[i], video) for i in group]
+        keys = [[cache.key(ref, video) for ref in refs[i]] for i in group]
+        for i, text in zip(group, answerer.generate([ids[i] for i in group], media, keys, generation)):
+            answers[i] = text
+    return answers, cache, answerer
+
+
+def reference_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig) -> dict[str, Any]:
+    """Answer with OpenFlamingo's ``Flamingo`` as its evaluation code does; returns answers, seconds, peak RSS."""
+    from .reference import ReferenceRunner, build_reference
+
+    pipe = _load(settings)
+    reference = build_reference(pipe)
+    pipe = dataclasses.replace(pipe, model=None)  # only the reference's copy stays resident
+    gc.collect()
+    runner = ReferenceRunner(reference, pipe)
+    with PeakRSS() as rss:
+        started = time.perf_counter()
+        answers: list[str] = []
+        for start in range(0, len(prompts), settings.batch_size):  # data order, fixed count
+            batch = prompts[start : start + settings.batch_size]
+            texts, _ = runner.generate([p.text for p in batch], [list(p.images) for p in batch], generation)
+            answers.extend(texts)
+        seconds = time.perf_counter() - started
+    return {"answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb}
+
+
+def _in_child(fn, *args) -> dict[str, Any]:
+    """Run ``fn(*args)`` in a fresh process (spawned: nothing shared), so memory is measured alone."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+# ---------------------------------------------------------------- the comparison
+def run_bench(settings: BenchSettings, *, log=print) -> list[dict[str, Any]]:
+    """Measure every (selection, shots); returns one figures dict per configuration."""
+    peak = matmul_peak_flops()
+    log(f"matmul peak: {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads)")
+    rows = []
+    for selection in settings.selections:
+        for shots in settings.shots:
+            prompts, generation = build_prompts(settings, selection, shots)
+            log(f"{selection}, {shots} shots, {len(prompts)} queries: reference ...")
+            ref = _in_child(reference_side, settings, prompts, generation)
+            log(f"  reference {ref['seconds']:.1f} s; harness ...")
+            ours = _in_child(harness_side, settings, prompts, generation)
+            log(f"  harness {ours['seconds']:.1f} s")
+            rows.append(_figures(settings, selection, shots, generation, prompts, ref, ours, peak))
+    return rows
+
+
+def _figures(settings, selection, shots, generation, prompts, ref, ours, peak) -> dict[str, Any]:
+    n = len(prompts)
+    agree = [a == b for a, b in zip(ref["answers"], ours["answers"])]
+    flops = ours.get("flops")
+    return {
+        "model": settings.model, "benchmark": settings.benchmark, "selection": selection, "shots": shots,
+        "queries": n, "num_beams": generation.num_beams, "max_new_tokens": generation.max_new_tokens,
+        "batch_size": settings.batch_size,
+        "reference_s": round(ref["seconds"], 3), "harness_s": round(ours["seconds"], 3),
+        "reference_examples_per_s": n / ref["seconds"], "harness_examples_per_s": n / ours["seconds"],
+        "speedup": ref["seconds"] / ours["seconds"],
+        "predictions_agree": all(agree), "agreement": sum(agree) / n,
+        "reference_peak_rss_mb": round(ref["peak_rss_mb"]), "harness_peak_rss_mb": round(ours["peak_rss_mb"]),
+        "vision_s": round(ours["vision_s"], 3), "prefill_s": round(ours["prefill_s"], 3), "decode_s": round(ours["decode_s"], 3),
+        "images_encoded": ours["images_encoded"], "prefixes_built": ours["prefixes_built"], "prefixes_reused": ours["prefixes_reused"],
+        "harness_flops": flops, "matmul_peak_flops": peak,
+        "matmul_peak_fraction": (flops / ours["seconds"] / peak) if flops else None,
+        "disagreements": [{"query_id": p.query_id, "reference": a, "harness": b}
+                          for p, a, b, same in zip(prompts, ref["answers"], ours["answers"], agree) if not same][:5],
+        "torch_threads": torch.get_num_threads(),
+    }
