@@ -36,6 +36,7 @@ def train(
     data_root: Annotated[Optional[Path], typer.Option(help="The demo suite (generated there if missing).")] = None,
     out: Annotated[Path, typer.Option(help="Logs, loss curve and checkpoints.")] = Path("train-runs/smol-flamingo"),
     steps: Annotated[Optional[int], typer.Option(help="Override the recipe's number of steps.")] = None,
+    stop_after: Annotated[Optional[int], typer.Option(help="End after this step (the schedule still spans all steps).")] = None,
     install: Annotated[bool, typer.Option(help="Copy the best weights to the model spec's adapters file.")] = False,
 ) -> None:
     """Train the resampler, gated blocks and new token embeddings of a model spec (LM and encoder frozen)."""
@@ -54,7 +55,7 @@ def train(
     root = data_root or GENERATED_DATA
     generate(root)  # a no-op when the suite is already there
     trainer = Trainer(plan, root, out, cache_dir=Path.home() / ".cache" / "flamingo-eval" / "features", log=console.print)
-    result = trainer.train()
+    result = trainer.train(stop_after=stop_after)
     console.print(f"best validation score {result['best']['score']:.3f} at step {result['best']['step']} "
                   f"({result['seconds'] / 60:.1f} min); weights: {out / 'best.safetensors'}")
     if install:
@@ -69,7 +70,7 @@ def train(
 def demo(
     shots: Annotated[str, typer.Option(help="Shot counts, comma-separated.")] = DEMO_SHOTS,
     trials: int = 3,
-    num_samples: Annotated[int, typer.Option(help="Queries per benchmark and trial.")] = 60,
+    num_samples: Annotated[int, typer.Option(help="Queries per benchmark and trial.")] = 14,
     model: str = "smol-flamingo",
     out: Path = Path("results/demo-sweep"),
     batch_size: int = 8,

@@ -47,6 +47,8 @@ class Recipe:
     batch_size: int = 8  # sequences per mixture per step
     lr: float = 1e-4
     gate_lr_mult: float = 10.0  # a trial found gates at the base rate barely moved
+    perceiver_lr_mult: float = 1.0  # the resampler's rate relative to lr
+    zero_frame_embs: bool = False  # start the temporal embeddings at 0 (at N(0, 1) they swamp small features)
     warmup: int = 30
     weight_decay: float = 0.01
     grad_clip: float = 1.0

@@ -20,13 +20,17 @@ TINY = DemoSizes(scenes_train=24, scenes_val=8, scenes_test=4, binding_train=24,
 def test_recipe_trains_the_adapters_and_saves_loadable_weights(tmp_path):
     root = tmp_path / "data"
     generate(root, sizes=TINY)
-    recipe = dataclasses.replace(load_recipe("smol_flamingo"), model="tiny", steps=12, eval_every=6, val_sequences=4,
+    recipe = dataclasses.replace(load_recipe("smol_flamingo"), model="tiny", steps=14, eval_every=6, val_sequences=4,
                                  batch_size=4, warmup=2, lr=3e-3, bf16=False)
     trainer = Trainer(recipe, root, tmp_path / "run", cache_dir=tmp_path / "features", log=lambda *_: None)
     before = {n: p.detach().clone() for n, p in trainer.model.trainable_parameters()}
-    result = trainer.train()
+    assert torch.count_nonzero(before["perceiver.frame_embs"]) == 0  # zero_frame_embs
+    rates = {(round(g["base_lr"] / recipe.lr, 3), g["weight_decay"] > 0) for g in trainer.parameter_groups()}
+    assert rates == {(1.0, True), (1.0, False), (0.1, True), (0.1, False), (10.0, False)}  # resampler 0.1x, gates 10x
+    result = trainer.train(stop_after=12)  # the schedule spans 14 steps; the run ends after 12
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert len(log) == 12 and "val/mean" in log[5] and (tmp_path / "run" / "loss_curve.png").is_file()
+    assert 0 < log[5]["val/visual_spread"] < 1  # images give different visual tokens
     first, last = log[0]["loss/interleaved"], sum(r["loss/interleaved"] for r in log[-3:]) / 3
     assert last < first  # it learns
     changed = [n for n, p in trainer.model.trainable_parameters() if not torch.equal(p, before[n])]
