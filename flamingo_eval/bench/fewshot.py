@@ -138,9 +138,7 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
     cache = VisualTokenCache(pipe, load_media_for)
     answerer = Answerer(pipe)
     refs = [[MediaRef(Path(path)) for path in p.images] for p in prompts]
-    distinct = list(dict.fromkeys(ref for row in refs for ref in row))
-    for start in range(0, len(distinct), 32):  # the demonstration pool, encoded in batches up front
-        cache.get(distinct[start : start + 32], video)
+    cache.warm([ref for row in refs for ref in row], video)  # the demonstration pool, up front
     ids = [answerer.token_ids(p.text) for p in prompts]
     answers: list[str] = [""] * len(prompts)
     for group in plan_batches([len(r) for r in ids], batch_size=settings.batch_size, token_budget=settings.token_budget):

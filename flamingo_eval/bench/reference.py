@@ -35,7 +35,7 @@ from transformers import AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
 
 from ..errors import WeightsError
 from ..model.config import PerceiverConfig, XAttnConfig
-from ..model.generate import GenerationConfig
+from ..model.generate import GenerationConfig, cut_after_stop
 from ..model.pipeline import FlamingoPipeline
 from ..model.vision.base import ImageTransform
 from ..model.weights import openflamingo_state_dict
@@ -208,14 +208,6 @@ def tokenize_left_padded(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[s
     (without mutating the tokenizer's own padding side)."""
     batch = tokenizer(list(prompts), padding="longest", padding_side="left", return_tensors="pt")
     return batch["input_ids"], batch["attention_mask"]
-
-
-def cut_after_stop(row: Sequence[int], stop_token_ids: Sequence[int]) -> list[int]:
-    """Token ids up to and including the first stop token (the padding HF appends after it goes)."""
-    for i, token in enumerate(row):
-        if token in stop_token_ids:
-            return list(row[: i + 1])
-    return list(row)
 
 
 class ReferenceRunner:

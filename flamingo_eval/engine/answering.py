@@ -113,7 +113,7 @@ class Answerer:
             prefix = self._prefix(rows[0][:cut], media[0][:n_media], media_keys[0][:n_media])
             rows = [r[cut:] for r in rows]
             media = [m[n_media:] for m in media]
-        ids, mask = self._pad_left(rows)
+        ids, mask = self.pipe.pad_left(rows)
         new = generate(
             self.pipe.model, ids, attention_mask=mask, media=self._media_batch(media), config=config,
             stop_token_ids=self.pipe.stop_token_ids(), pad_token_id=tokens.pad, prefix=prefix,
@@ -137,17 +137,6 @@ class Answerer:
         while len(self.prefixes) > self.max_prefixes:
             self.prefixes.popitem(last=False)
         return prefix
-
-    def _pad_left(self, rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rows of ids -> (B, T) ids left-padded with the pad token, and the (B, T) attention mask."""
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pipe.tokens.pad, dtype=torch.long)
-        mask = torch.zeros(len(rows), width, dtype=torch.long)
-        for b, row in enumerate(rows):
-            if row:
-                ids[b, width - len(row):] = torch.tensor(list(row))
-                mask[b, width - len(row):] = 1
-        return ids.to(self.pipe.device), mask.to(self.pipe.device)
 
     def _media_batch(self, media: Sequence[Sequence[torch.Tensor]]) -> MediaBatch | None:
         if not any(media):

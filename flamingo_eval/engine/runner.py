@@ -150,7 +150,7 @@ class Runner:
                             and (job.variant, spec.name, shots, trial, p.query_id) not in done]
                     by_id = {q.id: q for q in queries}
                     ids = [answerer.token_ids(p.text) for p in todo]
-                    self._encode_up_front(self._visual_cache(job.model, pipe), todo, job.video)
+                    self._visual_cache(job.model, pipe).warm([ref for p in todo for ref in p.media], job.video)
                     # length-sorted batches: little padding (the order of predictions.jsonl does not matter)
                     for group in plan_batches([len(r) for r in ids], batch_size=self.settings.batch_size, token_budget=self.settings.token_budget):
                         batch = [todo[i] for i in group]
@@ -159,17 +159,6 @@ class Runner:
                         done.update(prediction_key(r) for r in rows)
                         self._written.extend(prediction_key(r) for r in rows)
                         self.progress.advance(label, len(batch))
-
-    @staticmethod
-    def _encode_up_front(cache: VisualTokenCache, prompts: list[Prompt], video: VideoSpec, chunk: int = 32) -> None:
-        """Encode every media item the prompts show, in batches, before generating (the demonstration pool
-        once). A chunk that fails is left to the batches that need it, which name the query."""
-        distinct = list(dict.fromkeys(ref for p in prompts for ref in p.media))
-        for start in range(0, len(distinct), chunk):
-            try:
-                cache.get(distinct[start : start + chunk], video)
-            except MediaError:
-                pass
 
     def _evaluate(
         self, job: Job, pipe: FlamingoPipeline, batch: list[Prompt], queries: dict[str, Example], *, shots: int, trial: int, ids: list[list[int]],

@@ -91,6 +91,17 @@ class VisualTokenCache:
         self.seconds += time.perf_counter() - started
         return out
 
+    def warm(self, refs: Sequence[MediaRef], video: VideoSpec, *, chunk: int = 32) -> None:
+        """Encode every distinct item of ``refs`` now, ``chunk`` at a time (a demonstration pool once,
+        up front). A chunk that fails to decode is left to the calls that need its items, which report
+        the error naming the query."""
+        distinct = list(dict.fromkeys(refs))
+        for start in range(0, len(distinct), chunk):
+            try:
+                self.get(distinct[start : start + chunk], video)
+            except MediaError:
+                pass
+
     def _put(self, key: str, tokens: torch.Tensor) -> None:
         self.tokens[key] = tokens
         self.bytes += tokens.numel() * tokens.element_size()

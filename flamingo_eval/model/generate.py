@@ -12,7 +12,7 @@ prefilled once (``prefix.py``) and continued by every batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -179,11 +179,12 @@ def _forbid_stops(scores: torch.Tensor, step: int, config: GenerationConfig, sto
     return scores
 
 
-def _cut(tokens: list[int], stops: set[int]) -> list[int]:
+def cut_after_stop(tokens: Sequence[int], stops: Collection[int]) -> list[int]:
+    """Token ids up to and including the first stop token (what follows it is padding)."""
     for i, t in enumerate(tokens):
         if t in stops:
-            return tokens[: i + 1]
-    return tokens
+            return list(tokens[: i + 1])
+    return list(tokens)
 
 
 def _greedy(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, pad: int) -> list[list[int]]:
@@ -199,7 +200,7 @@ def _greedy(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, pa
             break
         decoder.step(tokens)
     stop_set = set(stops.tolist())
-    return [_cut(row, stop_set) for row in torch.stack(out, dim=1).tolist()]
+    return [cut_after_stop(row, stop_set) for row in torch.stack(out, dim=1).tolist()]
 
 
 def _beam_search(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, batch: int) -> list[list[int]]:

@@ -55,6 +55,17 @@ class FlamingoPipeline:
         batch = self.tokenizer(list(prompts), padding="longest", return_tensors="pt")
         return batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
 
+    def pad_left(self, rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows of token ids -> (B, T) ids left-padded with the pad token, and the (B, T) attention mask."""
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.tokens.pad, dtype=torch.long)
+        mask = torch.zeros(len(rows), width, dtype=torch.long)
+        for b, row in enumerate(rows):
+            if row:
+                ids[b, width - len(row):] = torch.tensor(list(row))
+                mask[b, width - len(row):] = 1
+        return ids.to(self.device), mask.to(self.device)
+
     def embed(self, media: Sequence[Sequence[Media]] | MediaBatch) -> MediaBatch:
         """Each prompt's media -> their visual tokens (a MediaBatch passes through unchanged)."""
         if isinstance(media, MediaBatch):
@@ -87,19 +98,14 @@ class FlamingoPipeline:
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]] | MediaBatch) -> torch.Tensor:
         """log p(continuation | prompt, media) for each row, (B,) float32."""
-        rows = [self.tokenizer(p)["input_ids"] + self.tokenizer(c, add_special_tokens=False)["input_ids"] for p, c in zip(prompts, continuations)]
-        cont_lens = [len(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in continuations]
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.tokens.pad, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        cont = torch.zeros_like(ids)
-        for b, (row, n) in enumerate(zip(rows, cont_lens)):
-            ids[b, width - len(row):] = torch.tensor(row)
-            mask[b, width - len(row):] = 1
-            cont[b, width - n:] = 1
+        conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
+        ids, mask = self.pad_left([self.tokenizer(p)["input_ids"] + c for p, c in zip(prompts, conts)])
+        cont = torch.zeros_like(mask)  # (B, T): 1 on each row's continuation tokens (they end every row)
+        for b, c in enumerate(conts):
+            cont[b, ids.shape[1] - len(c):] = 1
         with torch.inference_mode():
             batch = self.embed(media)
-        return score_continuations(self.model, ids.to(self.device), attention_mask=mask.to(self.device), continuation_mask=cont.to(self.device), media=batch)
+        return score_continuations(self.model, ids, attention_mask=mask, continuation_mask=cont, media=batch)
 
     def describe(self) -> dict[str, Any]:
         """Parameter counts by part, for reports."""

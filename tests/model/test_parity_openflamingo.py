@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from flamingo_eval.bench.reference import cut_after_stop
+from flamingo_eval.model.generate import cut_after_stop
 from flamingo_eval.model import GenerationConfig, generate, load_model
 from flamingo_eval.model.weights import load_openflamingo_state_dict
 
