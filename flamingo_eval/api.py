@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .engine.runner import Progress, Runner
+from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 from .engine.settings import BASELINE, RunSettings, Variant, parse_variant
+from .report.agreement import Agreement
 
 
 def evaluate(
@@ -75,3 +79,59 @@ def sweep_variants(grid: dict[str, Sequence[Any]]) -> list[Variant]:
         name = ",".join(f"{k}={v}" for k, v in overrides.items())
         variants.append(Variant(name, overrides))
     return variants
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What ``demo`` produced: its results folder and metrics, and how it compares with the reference
+    (None when there is no reference to compare with)."""
+
+    out: Path
+    metrics: pd.DataFrame
+    reference: Path | None
+    agreement: Agreement | None
+
+
+def demo_folder() -> Path:
+    """A new folder name for a demo run: ``runs/demo-<UTC date and time>``."""
+    return Path("runs") / f"demo-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+
+
+def demo(
+    *,
+    out: Path | str | None = None,
+    model: str = DEMO_MODEL,
+    shots: Sequence[int] = DEMO_SHOTS,
+    trials: int = DEMO_TRIALS,
+    num_samples: int = DEMO_QUERIES,
+    batch_size: int = 8,
+    reference: Path | str | None = DEMO_REFERENCE,
+    untrained: Path | str | None = DEMO_UNTRAINED,
+    progress: Progress | None = None,
+    command: str = "",
+) -> DemoRun:
+    """The main job: ``model`` on the demo suite's test splits at every shot count and trial, evaluated
+    into a new folder (never into an existing one: the demo always evaluates), then compared with the
+    committed reference run.
+
+    In: the results folder to create (default ``demo_folder()``), the model and sweep settings, the
+    reference folder (None: no comparison) and the untrained adapters' folder, whose curves the plot
+    draws beside this run's (None or missing: this run alone). Out: a ``DemoRun``.
+    """
+    from .demo import DEMO_BENCHMARKS
+    from .errors import SpecError
+    from .report import build_report, shot_scaling_plot
+    from .report.agreement import compare_runs
+
+    out = Path(out) if out is not None else demo_folder()
+    if out.exists() and any(out.iterdir()):
+        raise SpecError(f"{out}: already holds files; the demo evaluates from scratch into a new folder "
+                        "(to resume an interrupted run, use `flamingo-eval run` with the same settings)")
+    metrics = evaluate(list(DEMO_BENCHMARKS), model=model, out=out, shots=shots, trials=trials, num_samples=num_samples,
+                       batch_size=batch_size, progress=progress, command=command)
+    if untrained is not None and (Path(untrained) / "metrics.json").is_file():
+        report = build_report([out, untrained])
+        shot_scaling_plot(report.summary, report.primary_metrics, out / "shot_scaling.png", chance=report.chance)
+    compare = reference is not None and (Path(reference) / "metrics.json").is_file() and Path(reference).resolve() != out.resolve()
+    return DemoRun(out=out, metrics=metrics, reference=Path(reference) if compare else None,
+                   agreement=compare_runs(out, reference) if compare else None)

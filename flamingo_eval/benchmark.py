@@ -58,6 +58,7 @@ class BenchmarkSpec:
     postprocess: str = "none"  # caption, vqa, none
     metric: str  # vqa_accuracy, cider, exact_match, ivqa_accuracy, multiple_choice_accuracy
     query_set_size: int | None = 2048  # random/fixed demonstrations come from this many pool items (OpenFlamingo)
+    chance: float | None = None  # the primary metric of guessing (0..1), drawn as a dashed line in plots
     source: Path | None = None
 
     def data_root(self, data_root: Path | str | None = None) -> Path:

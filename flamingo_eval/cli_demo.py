@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 from .cli import app, console, user_errors
 
-DEMO_SHOTS = "0,4,8,16"
 
 
 @app.command("make-demo-data")
@@ -37,6 +39,8 @@ def train(
     out: Annotated[Path, typer.Option(help="Logs, loss curve and checkpoints.")] = Path("train-runs/smol-flamingo"),
     steps: Annotated[Optional[int], typer.Option(help="Override the recipe's number of steps.")] = None,
     stop_after: Annotated[Optional[int], typer.Option(help="End after this step (the schedule still spans all steps).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the checkpoint in --out (same recipe).")] = False,
+    init: Annotated[Optional[Path], typer.Option(help="Start from these trained adapters (overrides the recipe's init).")] = None,
     install: Annotated[bool, typer.Option(help="Copy the best weights to the model spec's adapters file.")] = False,
 ) -> None:
     """Train the resampler, gated blocks and new token embeddings of a model spec (LM and encoder frozen)."""
@@ -52,10 +56,12 @@ def train(
     plan = load_recipe(recipe)
     if steps is not None:
         plan = dataclasses.replace(plan, steps=steps)
+    if init is not None:
+        plan = dataclasses.replace(plan, init=str(init))
     root = data_root or GENERATED_DATA
     generate(root)  # a no-op when the suite is already there
     trainer = Trainer(plan, root, out, cache_dir=Path.home() / ".cache" / "flamingo-eval" / "features", log=console.print)
-    result = trainer.train(stop_after=stop_after)
+    result = trainer.train(stop_after=stop_after, resume=resume)
     console.print(f"best validation score {result['best']['score']:.3f} at step {result['best']['step']} "
                   f"({result['seconds'] / 60:.1f} min); weights: {out / 'best.safetensors'}")
     if install:
@@ -68,18 +74,37 @@ def train(
 @app.command()
 @user_errors
 def demo(
-    shots: Annotated[str, typer.Option(help="Shot counts, comma-separated.")] = DEMO_SHOTS,
-    trials: int = 3,
-    num_samples: Annotated[int, typer.Option(help="Queries per benchmark and trial.")] = 14,
-    model: str = "smol-flamingo",
-    out: Path = Path("results/demo-sweep"),
+    out: Annotated[Optional[Path], typer.Option(help="A new results folder (default: runs/demo-<date-time>).")] = None,
+    model: str = DEMO_MODEL,
+    shots: Annotated[str, typer.Option(help="Shot counts, comma-separated.")] = ",".join(map(str, DEMO_SHOTS)),
+    trials: int = DEMO_TRIALS,
+    num_samples: Annotated[int, typer.Option(help="Queries per benchmark and trial.")] = DEMO_QUERIES,
     batch_size: int = 8,
+    reference: Annotated[str, typer.Option(help="Results folder to compare with ('none': no comparison).")] = str(DEMO_REFERENCE),
+    untrained: Annotated[str, typer.Option(help="Untrained adapters' results, plotted beside ('none': not plotted).")] = str(DEMO_UNTRAINED),
 ) -> None:
-    """The main job: the trained smol-flamingo on the demo suite's test splits across shot counts."""
-    from .cli_eval import _evaluate, _shots
-    from .demo import DEMO_BENCHMARKS
+    """The main job: the trained smol-flamingo on the demo suite's test splits across shot counts, evaluated
+    into a new folder and compared with the committed reference (results/demo-sweep)."""
+    from .api import demo as run_demo
+    from .cli_eval import _print_report, _shots
+    from .cli_progress import RichProgress
 
     started = time.perf_counter()
-    _evaluate(list(DEMO_BENCHMARKS), out=out, variants=[], model=model, shots=_shots(shots), trials=trials,
-              num_samples=num_samples, batch_size=batch_size)
-    console.print(f"demo sweep done in {(time.perf_counter() - started) / 60:.1f} min; plot: {out / 'shot_scaling.png'}")
+    with RichProgress(console) as progress:
+        result = run_demo(out=out, model=model, shots=_shots(shots), trials=trials, num_samples=num_samples,
+                          batch_size=batch_size, reference=_folder_or_none(reference), untrained=_folder_or_none(untrained),
+                          progress=progress, command=shlex.join(["flamingo-eval", *sys.argv[1:]]))
+    if result.agreement is None:
+        _print_report([result.out])
+        console.print(f"no reference to compare with ({reference})")
+    else:
+        console.print(f"This run ({result.out}) beside the committed reference ({result.reference}):")
+        _print_report([result.out, result.reference])
+        style = "green" if result.agreement.agrees else "bold red"
+        console.print(f"[{style}]{result.agreement.describe()}[/]", highlight=False)
+    console.print(f"demo done in {(time.perf_counter() - started) / 60:.1f} min; results: {result.out}; "
+                  f"plot: {result.out / 'shot_scaling.png'}")
+
+
+def _folder_or_none(text: str) -> Path | None:
+    return None if text.strip().lower() == "none" else Path(text)

@@ -236,7 +236,9 @@ class Runner:
         write_json(self.folder.metrics, metrics)
         if metrics:
             write_summary(metrics, self.folder.path)
-            shot_scaling_plot(summarize(_frame(metrics)), self.primary_metrics(), self.folder.path / "shot_scaling.png")
+            chance = {name: spec.chance for name, spec in self.specs.items() if spec.chance is not None}
+            shot_scaling_plot(summarize(_frame(metrics)), self.primary_metrics(), self.folder.path / "shot_scaling.png",
+                              chance=chance)
         return metrics
 
     def primary_metrics(self) -> dict[str, str]:

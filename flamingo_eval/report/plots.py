@@ -24,6 +24,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from .atomic import write_bytes_atomic
+from .cells import display_scale
 from .tables import primary_rows
 
 DPI = 100
@@ -94,12 +95,14 @@ def shot_scaling_plot(
     path: str | os.PathLike[str],
     *,
     paper: pd.DataFrame | None = None,
+    chance: Mapping[str, float] | None = None,
 ) -> Path:
     """Draw the shot-scaling figure and save it as a PNG (atomically).
 
     In: a summary (``summarize``); benchmark -> primary metric (run.json's ``primary_metrics``; only
     these benchmarks are drawn, in name order); the PNG's path; optionally published rows
-    (``published.paper_rows``), drawn as markers with their std as error bars. Out: the path. The image
+    (``published.paper_rows``), drawn as markers with their std as error bars; optionally benchmark ->
+    chance level (0..1), drawn as a dashed grey line. Out: the path. The image
     is ``figure_pixels(benchmarks)`` pixels; ValueError when no benchmark has a primary-metric row.
     """
     ours = primary_rows(summary, primary_metrics)
@@ -115,6 +118,8 @@ def shot_scaling_plot(
     for ax, benchmark in zip(axes, benchmarks):
         _draw_panel(ax, benchmark, primary_metrics[benchmark], ours[ours["benchmark"] == benchmark],
                     extra[extra["benchmark"] == benchmark], styles)
+        if chance and benchmark in chance:
+            ax.axhline(display_scale(primary_metrics[benchmark]) * chance[benchmark], color="grey", linestyle="--", linewidth=1, label="chance")
     for ax in axes[len(benchmarks):]:
         ax.set_visible(False)
     handles, labels = {}, {}

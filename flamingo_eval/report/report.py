@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from .atomic import write_text_atomic
 from .formats import to_latex, to_markdown, to_rich
 from .plots import shot_scaling_plot
 from .published import paper_notes, paper_rows
-from .results import ResultSet, ResultsError, load_rows, merged_primary_metrics
+from .results import ResultSet, ResultsError, chance_levels, load_rows, merged_primary_metrics
 from .summary import summarize
 from .tables import delta_table, model_table, shots_table
 
@@ -60,6 +61,7 @@ class Report:
     baseline:        the baseline variant's label in ``summary``, or None when it is not there.
     paper:           published rows shown (``published.paper_rows``), or None without ``paper=True``.
     tables:          the tables, in file order.
+    chance:          benchmark -> chance level stated by its spec (drawn as a dashed line).
     """
 
     summary: pd.DataFrame
@@ -67,6 +69,7 @@ class Report:
     baseline: str | None
     paper: pd.DataFrame | None
     tables: tuple[ReportTable, ...]
+    chance: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _baseline_label(variants: Iterable[str], baseline: str, run: str) -> str | None:
@@ -124,7 +127,7 @@ def build_report(
     if summary["variant"].nunique() > 1 and baseline is not None:
         tables.append(ReportTable("report_deltas", f"Variants against the baseline ({baseline})",
                                   delta_table(summary, baseline, primary), (DELTA_NOTE, *notes[1:])))
-    return Report(summary, primary, baseline, published, tuple(tables))
+    return Report(summary, primary, baseline, published, tuple(tables), chance_levels(results))
 
 
 def _markdown_file(table: ReportTable) -> str:
@@ -153,7 +156,8 @@ def write_report(
             write_text_atomic(out / f"{table.name}.csv", table.frame.to_csv(index=False, lineterminator="\n")),
             write_text_atomic(out / f"{table.name}.tex", to_latex(table.frame, table.notes)),
         ]
-    written.append(shot_scaling_plot(report.summary, report.primary_metrics, out / PLOT_NAME, paper=report.paper))
+    written.append(shot_scaling_plot(report.summary, report.primary_metrics, out / PLOT_NAME, paper=report.paper,
+                                     chance=report.chance))
     return written
 
 

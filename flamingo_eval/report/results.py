@@ -209,6 +209,20 @@ def load_rows(folders: Sequence[str | os.PathLike[str]]) -> tuple[list[ResultSet
     return results, metric_rows(results)
 
 
+def chance_levels(results: Sequence[ResultSet]) -> dict[str, float]:
+    """benchmark -> the chance level its spec states (run.json's ``identity.benchmarks.NAME.chance``),
+    for the benchmarks whose spec states one; the first folder that states it wins."""
+    levels: dict[str, float] = {}
+    for rs in results:
+        identity = rs.run.get("identity")
+        benchmarks = identity.get("benchmarks") if isinstance(identity, Mapping) else None
+        for name, spec in (benchmarks.items() if isinstance(benchmarks, Mapping) else ()):
+            value = spec.get("chance") if isinstance(spec, Mapping) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                levels.setdefault(name, float(value))
+    return levels
+
+
 def merged_primary_metrics(results: Sequence[ResultSet]) -> dict[str, str]:
     """The benchmark -> primary metric map of all folders; ResultsError naming both run.json files when
     two folders disagree on a benchmark's primary metric (their numbers would not be comparable)."""

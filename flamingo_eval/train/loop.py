@@ -25,6 +25,7 @@ from ..data.formats import read_examples
 from ..model import load_model, save_adapters
 from ..model.media import MediaBatch
 from ..prompting.render import load_template
+from .checkpoint import load_checkpoint, save_checkpoint
 from .embeddings import AddedTokenRows
 from .features import FeatureStore
 from .recipe import Recipe
@@ -38,13 +39,13 @@ class Trainer:
         self.recipe, self.out, self.log = recipe, Path(out), log
         self.rng = random.Random(recipe.seed)
         torch.manual_seed(recipe.seed)
-        self.pipe = load_model(_untrained(recipe.model))
+        self.pipe = load_model(_starting_spec(recipe.model, recipe.init))
         self.model = self.pipe.model
         self.model.train()
         self.model.vision.eval()  # frozen, and its batch norms must keep their statistics
         self.model.lm.eval()  # frozen: no dropout
         self.rows = AddedTokenRows(self.model, self.pipe.tokens.added)
-        if recipe.zero_frame_embs and self.model.perceiver.frame_embs is not None:
+        if recipe.zero_frame_embs and recipe.init is None and self.model.perceiver.frame_embs is not None:
             with torch.no_grad():
                 self.model.perceiver.frame_embs.zero_()
         self.samplers = {split: self._samplers(data_root, split) for split in ("train", "val")}
@@ -57,12 +58,14 @@ class Trainer:
         for name, source in self.recipe.sources.items():
             entry = source.train if split == "train" else source.val
             examples = read_examples(source.format, Path(data_root) / source.folder, entry)
-            out[name] = SourceSampler(examples, load_template(source.template), rename=source.rename)
+            out[name] = SourceSampler(examples, load_template(source.template), rename=source.rename,
+                                      answer_loss_only=source.answer_loss_only)
         return out
 
     def _sequence(self, split: str, source: str, n: int, rng: random.Random) -> TokenSequence:
         sampler = self.samplers[split][source]
-        return tokenize(sampler.draw(n, rng), self.pipe.tokenizer, sampler.template.separator)
+        return tokenize(sampler.draw(n, rng), self.pipe.tokenizer, sampler.template.separator,
+                        answer_loss_only=sampler.answer_loss_only)
 
     def _batch(self, mixture_name: str, rng: random.Random) -> list[TokenSequence]:
         mixture = self.recipe.mixtures[mixture_name]
@@ -146,9 +149,10 @@ class Trainer:
         return float(tokens.std(0).mean() / tokens.std())
 
     # ------------------------------------------------------------------ the loop
-    def train(self, *, stop_after: int | None = None) -> dict[str, Any]:
+    def train(self, *, stop_after: int | None = None, resume: bool = False) -> dict[str, Any]:
         """Run the recipe (to ``stop_after`` when given; the learning-rate schedule still spans
-        ``recipe.steps``); returns the best validation score and its step."""
+        ``recipe.steps``), from the output folder's checkpoint when ``resume``; returns the best
+        validation score and its step."""
         r = self.recipe
         last = r.steps if stop_after is None else min(stop_after, r.steps)
         self.out.mkdir(parents=True, exist_ok=True)
@@ -156,10 +160,20 @@ class Trainer:
         optimizer = torch.optim.AdamW(self.parameter_groups(), betas=(0.9, 0.999))
         trainable = [p for group in optimizer.param_groups for p in group["params"]]
         self.log(f"{sum(p.numel() for p in trainable) / 1e6:.1f}M trainable parameters")
-        history: list[dict[str, Any]] = []
-        best = {"score": -1.0, "step": 0}
+        modules = {"model": self.model, "rows": self.rows}
+        log_path = self.out / "log.jsonl"
+        best: dict[str, Any] = {"score": -1.0, "step": 0}
+        first = 1
+        if resume:
+            restored = load_checkpoint(self.out, modules=modules, optimizer=optimizer, rng=self.rng)
+            first, best = restored["step"] + 1, restored["best"]
+            _truncate_log(log_path, restored["step"])  # steps logged after the checkpoint are redone
+            _append(log_path, {"resumed_after_step": restored["step"]})
+            self.log(f"resumed after step {restored['step']} (best so far {best['score']:.3f} at step {best['step']})")
+        elif log_path.exists():
+            log_path.unlink()  # a fresh run starts a fresh log
         started = time.perf_counter()
-        for step in range(1, last + 1):
+        for step in range(first, last + 1):
             scale = _schedule(step, r.warmup, r.steps)
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * scale
@@ -179,23 +193,42 @@ class Trainer:
                 if val["mean"] > best["score"]:
                     best = {"score": val["mean"], "step": step, "val": val}
                     self.save(self.out / "best.safetensors")
-            history.append(record)
-            (self.out / "log.jsonl").open("a").write(json.dumps(record) + "\n")
+            _append(log_path, record)
+            # also after every validation, so a resumed run's best record matches best.safetensors
+            if step % r.checkpoint_every == 0 or step == last or "val/mean" in record:
+                save_checkpoint(self.out, step=step, modules=modules, optimizer=optimizer, rng=self.rng, best=best)
             if step % 10 == 0 or "val/mean" in record:
                 self.log(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+        history = [h for h in _read_log(log_path) if "step" in h]
         _plot(history, self.out / "loss_curve.png")
-        return {"best": best, "steps": last, "seconds": time.perf_counter() - started}
+        return {"best": best, "steps": last, "first_step": first, "seconds": time.perf_counter() - started}
 
     def save(self, path: Path) -> None:
         self.rows.write_back()
         save_adapters(self.model, self.pipe.tokens.added, path, config=self.pipe.spec.to_dict(), dtype=torch.bfloat16)
 
 
-def _untrained(model: str):
-    """The spec with its adapters left out: training starts from the untrained (gates at 0) model."""
+def _starting_spec(model: str, init: str | None):
+    """The spec with the adapters training starts from: ``init`` (an earlier stage's weights), or none
+    (the untrained model, gates at 0)."""
     from ..model import get_spec
 
-    return dataclasses.replace(get_spec(model), adapters=None)
+    return dataclasses.replace(get_spec(model), adapters=None if init is None else str(Path(init).resolve()))
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Keep the log's records up to ``step`` (and earlier resume marks): later ones are redone."""
+    kept = [r for r in _read_log(path) if r.get("step", 0) <= step]
+    path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _schedule(step: int, warmup: int, total: int) -> float:

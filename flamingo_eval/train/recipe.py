@@ -25,6 +25,9 @@ class Source:
     val: dict[str, Any]  # the validation split's
     template: str  # prompt template, the same the benchmark evaluates with
     rename: bool = False  # concept binding: draw fresh names for the kinds in every sequence
+    # loss on the answers (and the chunk ends) only: in binding sequences the prompt repeats and carries
+    # no signal, and averaged in, its tokens dilute the names' gradient about tenfold
+    answer_loss_only: bool = False
     video: bool = False  # its media are videos (frames at 1 FPS, at most `max_frames`)
 
 
@@ -41,6 +44,9 @@ class Mixture:
 @dataclass(frozen=True, kw_only=True)
 class Recipe:
     model: str  # the model spec trained; its `adapters` file is where the weights are written
+    # trained adapters to start from (a curriculum's earlier stage: a path, relative to the working
+    # folder); None starts from the untrained model (gates at 0)
+    init: str | None = None
     sources: dict[str, Source]
     mixtures: dict[str, Mixture]
     steps: int = 600
@@ -54,6 +60,7 @@ class Recipe:
     grad_clip: float = 1.0
     max_frames: int = 4
     eval_every: int = 100
+    checkpoint_every: int = 25  # steps between resumable checkpoints (weights, optimiser, random states)
     val_sequences: int = 48  # per source, for the validation score
     val_shots: int = 4
     seed: int = 0

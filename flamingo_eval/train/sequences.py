@@ -5,11 +5,14 @@ A chunk is ``<image>`` + prompt + answer + ``<|endofchunk|>`` + separator. Each 
 query: the prompt is tokenised, then the model writes the answer. Pairs are one-chunk sequences;
 interleaved sequences of several chunks (the paper's M3W role) teach the model to use demonstrations.
 For concept binding the kinds in a sequence get freshly drawn made-up names, so the names can only be
-learned from the sequence itself.
+learned from the sequence itself; the first time a name appears it cannot be predicted, so that answer
+carries no loss (its gradient would only push towards a prior over made-up words) and the loss of a
+binding sequence is exactly the in-context part: naming a kind the sequence has already named.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -30,6 +33,7 @@ class Chunk:
     media: MediaRef
     prompt: str  # the item up to where the answer goes, <image> marker included
     answer: str
+    learn_answer: bool = True  # False: the answer carries no loss (a made-up name seen for the first time)
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,12 @@ def made_up_word(rng: random.Random, exclude: frozenset[str] = frozenset()) -> s
 class SourceSampler:
     """Draws chunks from one source's examples."""
 
-    def __init__(self, examples: Sequence[Example], template: PromptTemplate, *, rename: bool) -> None:
+    def __init__(self, examples: Sequence[Example], template: PromptTemplate, *, rename: bool,
+                 answer_loss_only: bool = False) -> None:
         if not examples:
             raise ValueError("a training source has no examples")
         self.examples, self.template, self.rename = list(examples), template, rename
+        self.answer_loss_only = answer_loss_only
         self.by_kind: dict[str, list[Example]] = defaultdict(list)
         for ex in self.examples:
             self.by_kind[str(ex.meta.get("question_type") or ex.target)].append(ex)
@@ -76,13 +82,19 @@ class SourceSampler:
     def draw(self, n: int, rng: random.Random) -> list[Chunk]:
         if not self.rename:
             return [self.chunk(ex, self.answer(ex, rng)) for ex in rng.sample(self.examples, n)]
-        # concept binding: two kinds with fresh names; the last chunk's kind has been shown before
+        # concept binding: two kinds with fresh names, each demonstration's kind drawn independently (as
+        # random demonstrations fall at evaluation, so some sequences show one kind far more often than
+        # the other); the query's kind is one the demonstrations showed
         kinds = rng.sample(sorted(self.by_kind), 2)
         names = dict(zip(kinds, _distinct_words(rng, 2)))
-        order = [kinds[i % 2] for i in range(n - 1)] if n > 1 else []
-        rng.shuffle(order)
+        order = [rng.choice(kinds) for _ in range(n - 1)]
         order.append(rng.choice(order) if order else kinds[0])
-        return [self.chunk(rng.choice(self.by_kind[k]), names[k]) for k in order]
+        seen: set[str] = set()
+        chunks = []
+        for kind in order:
+            chunks.append(dataclasses.replace(self.chunk(rng.choice(self.by_kind[kind]), names[kind]), learn_answer=kind in seen))
+            seen.add(kind)
+        return chunks
 
 
 def _distinct_words(rng: random.Random, n: int) -> list[str]:
@@ -96,10 +108,12 @@ def _distinct_words(rng: random.Random, n: int) -> list[str]:
     return words
 
 
-def tokenize(chunks: Sequence[Chunk], tokenizer, separator: str) -> TokenSequence:
-    """Token ids and labels of chunks concatenated; media markers carry no loss (as in OpenFlamingo)."""
+def tokenize(chunks: Sequence[Chunk], tokenizer, separator: str, *, answer_loss_only: bool = False) -> TokenSequence:
+    """Token ids and labels of chunks concatenated; media markers carry no loss (as in OpenFlamingo), nor
+    do the prompts with ``answer_loss_only``."""
     media_id = tokenizer.convert_tokens_to_ids("<image>")
     ids: list[int] = []
+    labels: list[int] = []
     span = (0, 0)
     for chunk in chunks:
         prompt = tokenizer(chunk.prompt, add_special_tokens=False)["input_ids"]
@@ -107,7 +121,9 @@ def tokenize(chunks: Sequence[Chunk], tokenizer, separator: str) -> TokenSequenc
         end = tokenizer(END_OF_CHUNK + separator, add_special_tokens=False)["input_ids"]
         span = (len(ids) + len(prompt), len(ids) + len(prompt) + len(answer))
         ids += prompt + answer + end
-    labels = [IGNORE if t == media_id else t for t in ids]
+        labels += [IGNORE if t == media_id or answer_loss_only else t for t in prompt]
+        labels += answer if chunk.learn_answer else [IGNORE] * len(answer)
+        labels += end
     return TokenSequence(ids=ids, labels=labels, media=[c.media for c in chunks], answer_span=span)
 
 

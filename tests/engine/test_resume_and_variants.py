@@ -21,8 +21,8 @@ def test_sigkill_part_way_then_resume_matches_a_clean_run(data_root, tmp_path, r
             "--data-root", str(data_root), "--out", str(out), "--batch-size", "1"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = out / "predictions.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and process.poll() is None:
+    # wait on progress, not on the clock: on a busy machine the 20th line may take minutes to come
+    while process.poll() is None:
         if lines.exists() and lines.read_bytes().count(b"\n") >= 20:
             os.kill(process.pid, signal.SIGKILL)
             break

@@ -32,6 +32,21 @@ def test_plot_is_a_png_of_the_expected_size(results_folder: Path, tmp_path: Path
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["a.png", "b.png", "c.png"]
 
 
+def test_chance_levels_are_drawn_from_the_specs_in_run_json(tmp_path: Path) -> None:
+    from flamingo_eval.report import build_report
+
+    from .fixtures import fixture_rows, run_json, write_folder
+
+    run = run_json()
+    run["identity"] = {"benchmarks": {"vqav2": {"name": "vqav2", "chance": 0.5}, "coco": {"name": "coco"}}}
+    folder = write_folder(tmp_path / "run", fixture_rows(), run)
+    report = build_report([folder])
+    assert report.chance == {"vqav2": 0.5}
+    plain = shot_scaling_plot(report.summary, PRIMARY, tmp_path / "plain.png").read_bytes()
+    dashed = shot_scaling_plot(report.summary, PRIMARY, tmp_path / "dashed.png", chance=report.chance).read_bytes()
+    assert _png_size(dashed) == _png_size(plain) and dashed != plain
+
+
 def test_layout_sizes() -> None:
     assert figure_pixels(1) == (400, 320)
     assert figure_pixels(5) == (1600, 640)  # 4 panels a row
