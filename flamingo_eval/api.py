@@ -1,4 +1,5 @@
-"""The Python API behind the CLI: ``evaluate(...)`` returns the metrics as a pandas DataFrame."""
+"""The Python API behind the CLI: ``evaluate(...)`` returns the metrics as a pandas DataFrame;
+``demo(...)`` is the main command's job (a new run of the demo sweep, checked against the reference)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .engine.runner import Progress, Runner
 from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
+from .engine.runner import Progress, Runner
 from .engine.settings import BASELINE, RunSettings, Variant, parse_variant
-from .report.agreement import Agreement
+
+if TYPE_CHECKING:
+    from .report.agreement import Agreement
 
 
 def evaluate(
