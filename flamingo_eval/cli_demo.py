@@ -10,9 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 from .cli import app, console, user_errors
-
+from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 
 
 @app.command("make-demo-data")
