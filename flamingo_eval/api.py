@@ -40,20 +40,22 @@ def evaluate(
     dtype: str | None = None,
     embedding_cache: Path | str | None = None,
     visual_cache: Path | str | None = None,
+    frames: str = "auto",
     progress: Progress | None = None,
     command: str = "",
 ) -> pd.DataFrame:
     """Evaluate ``model`` on ``benchmarks`` at every shot count and trial; write the results folder
     ``out`` (docs/results.md) and return its metrics (one row per variant, benchmark, shots, trial,
     metric). ``variants`` ("name:key=value,..." or Variant) are evaluated beside the baseline; running
-    again into the same folder resumes.
+    again into the same folder resumes. ``frames``: the video frame policy (auto, interpolate, thin,
+    pool; docs/benchmarks.md, "Video frames"), resolved per job before anything runs.
     """
     settings = RunSettings(
         benchmarks=tuple(benchmarks), model=model, shots=tuple(shots), trials=trials, seed=seed, selection=selection,
         num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
         data_root=None if data_root is None else str(data_root),
         skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=None if embedding_cache is None else str(embedding_cache),
-        visual_cache=None if visual_cache is None else str(visual_cache),
+        visual_cache=None if visual_cache is None else str(visual_cache), frames=frames,
     )
     parsed = [v if isinstance(v, Variant) else parse_variant(v) for v in variants]
     if not any(v.name == baseline for v in parsed):

@@ -8,6 +8,7 @@ benchmark whose data is in a supported format needs only a new YAML file.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ class VideoSpec:
     fps: float = 1.0  # frames sampled per second, the paper's rate
     max_frames: int = 8  # more frames are thinned uniformly over the whole video
 
+    def __post_init__(self) -> None:
+        if not self.fps > 0 or math.isinf(self.fps):  # written so that NaN fails too
+            raise ValueError(f"fps must be a positive number of frames per second, got {self.fps}")
+        if self.max_frames < 1:
+            raise ValueError(f"max_frames must be at least 1, got {self.max_frames}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class DataSpec:
@@ -46,6 +53,10 @@ class PromptSpec:
     separator: str = "\n"  # after each demonstration, as OpenFlamingo's evaluation joins them
     zero_shot_text_demos: int = 0  # text-only demonstrations at 0 shots (Flamingo and OpenFlamingo use 2)
 
+    def __post_init__(self) -> None:
+        if self.zero_shot_text_demos < 0:
+            raise ValueError(f"zero_shot_text_demos must be 0 or more, got {self.zero_shot_text_demos}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class BenchmarkSpec:
@@ -60,6 +71,12 @@ class BenchmarkSpec:
     query_set_size: int | None = 2048  # random/fixed demonstrations come from this many pool items (OpenFlamingo)
     chance: float | None = None  # the primary metric of guessing (0..1), drawn as a dashed line in plots
     source: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.query_set_size is not None and self.query_set_size < 1:
+            raise ValueError(f"query_set_size must be at least 1 (or null for the whole pool), got {self.query_set_size}")
+        if self.chance is not None and not 0 <= self.chance <= 1:
+            raise ValueError(f"chance must be between 0 and 1, got {self.chance}")
 
     def data_root(self, data_root: Path | str | None = None) -> Path:
         """Where this benchmark's files are: ``data.root`` if the spec sets it, else
@@ -80,20 +97,10 @@ class BenchmarkSpec:
 
 
 def parse_benchmark(data: Any, *, source: Path | str = "<benchmark>") -> BenchmarkSpec:
-    """A BenchmarkSpec from YAML data; every mistake names ``source`` and the key."""
+    """A BenchmarkSpec from YAML data; every mistake names ``source`` and the key (its path, its
+    expected type and the value given: ``bench.yaml: data.video.fps: expected float, got str 'fast'``)."""
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a benchmark spec must be a mapping")
-    data = dict(data)
-    for key in ("name", "task", "data", "prompt", "metric"):
-        if key not in data:
-            raise SpecError(f"{source}: missing key {key}")
-    data_section = dict(data["data"]) if isinstance(data["data"], dict) else data["data"]
-    if isinstance(data_section, dict) and "video" in data_section:
-        data_section["video"] = build_dataclass(VideoSpec, data_section["video"], "data.video", source)
-    data["data"] = build_dataclass(DataSpec, data_section, "data", source)
-    data["prompt"] = build_dataclass(PromptSpec, data["prompt"], "prompt", source)
-    if "generation" in data:
-        data["generation"] = build_dataclass(GenerationConfig, data["generation"], "generation", source)
     spec = build_dataclass(BenchmarkSpec, data, "", source)
     _validate(spec, source)
     return dataclasses.replace(spec, source=Path(source) if Path(str(source)).suffix else None)
@@ -117,12 +124,9 @@ def _validate(spec: BenchmarkSpec, source: Path | str) -> None:
     for key, value, known in checks:
         if value not in known:
             raise SpecError(f"{source}: {key}: unknown {value!r} (known: {', '.join(sorted(known))})")
-    for split in ("pool", "eval"):
-        if not isinstance(getattr(spec.data, split), dict):
-            raise SpecError(f"{source}: data.{split} must be a mapping of files and settings")
     try:
         load_template(spec.prompt.template)
-    except SpecError as err:
+    except (SpecError, OSError, UnicodeDecodeError) as err:  # a name the file system refuses, a file not UTF-8
         raise SpecError(f"{source}: prompt.template: {err}") from None
 
 

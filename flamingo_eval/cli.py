@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import FlamingoEvalError
+from .errors import FlamingoEvalError, SpecError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Few-shot evaluation of Flamingo-style models.")
 console = Console()
@@ -28,19 +28,38 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks fo
 
 
 def user_errors(command: Callable) -> Callable:
-    """Print a user mistake (bad spec, missing file, ...) as one line and exit 1; a traceback only with --debug."""
+    """Print a user mistake (bad spec, missing file, ...) as one line and exit 1; a traceback only with --debug.
+
+    Besides the harness's own errors, an ``OSError`` (a path the system refuses: no permission, no space,
+    a file where a folder belongs) is the user's to fix and names its file; it is printed the same way.
+    """
 
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except FlamingoEvalError as err:
+        except (FlamingoEvalError, OSError) as err:
             if _state["debug"]:
                 raise
-            console.print(f"[bold red]error:[/] {err}", highlight=False)
+            console.print(f"[bold red]error:[/] {_describe(err)}", highlight=False)
             raise typer.Exit(1) from None
 
     return run
+
+
+def parse_shots(text: str, flag: str = "--shots") -> tuple[int, ...]:
+    """``"0,4,8"`` -> (0, 4, 8); a SpecError naming the option otherwise."""
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise SpecError(f"{flag} must be comma-separated integers, got {text!r}") from None
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, OSError) and not isinstance(err, FlamingoEvalError):
+        where = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
+        return f"{where}: {err.strerror or err}" if where else f"{type(err).__name__}: {err}"
+    return str(err)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .cli import app, console, user_errors
+from .cli import app, console, parse_shots, user_errors
 
 
 @app.command()
@@ -34,7 +34,7 @@ def bench(
 
     settings = BenchSettings(
         model=model, benchmark=benchmark, selections=tuple(s.strip() for s in selection.split(",") if s.strip()),
-        shots=tuple(int(s) for s in shots.split(",") if s.strip()), num_queries=queries, batch_size=batch_size,
+        shots=parse_shots(shots), num_queries=queries, batch_size=batch_size,
         token_budget=token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
         gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops,
     )

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import app, console, user_errors
+from .cli import app, console, parse_shots, user_errors
 from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 
 
@@ -85,12 +85,12 @@ def demo(
     """The main job: the trained smol-flamingo on the demo suite's test splits across shot counts, evaluated
     into a new folder and compared with the committed reference (results/demo-sweep)."""
     from .api import demo as run_demo
-    from .cli_eval import _print_report, _shots
+    from .cli_eval import _print_report, print_skipped
     from .cli_progress import RichProgress
 
     started = time.perf_counter()
     with RichProgress(console) as progress:
-        result = run_demo(out=out, model=model, shots=_shots(shots), trials=trials, num_samples=num_samples,
+        result = run_demo(out=out, model=model, shots=parse_shots(shots), trials=trials, num_samples=num_samples,
                           batch_size=batch_size, reference=_folder_or_none(reference), untrained=_folder_or_none(untrained),
                           progress=progress, command=shlex.join(["flamingo-eval", *sys.argv[1:]]))
     if result.agreement is None:
@@ -101,6 +101,7 @@ def demo(
         _print_report([result.out, result.reference])
         style = "green" if result.agreement.agrees else "bold red"
         console.print(f"[{style}]{result.agreement.describe()}[/]", highlight=False)
+    print_skipped(result.out)
     console.print(f"demo done in {(time.perf_counter() - started) / 60:.1f} min; results: {result.out}; "
                   f"plot: {result.out / 'shot_scaling.png'}")
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from .cli import app, console, user_errors
+from .cli import app, console, parse_shots, user_errors
 from .errors import SpecError
 
 Shots = Annotated[str, typer.Option(help="Shot counts, comma-separated.")]
@@ -18,13 +18,8 @@ BatchSize = Annotated[int, typer.Option(help="Most prompts per batch (does not c
 TokenBudget = Annotated[Optional[int], typer.Option(help="Also cap prompts x longest prompt's tokens per batch.")]
 SharePrefix = Annotated[bool, typer.Option(help="Prefill a prompt start shared by a batch once (fixed demonstrations).")]
 Out = Annotated[Optional[Path], typer.Option(help="Results folder (default: results/<model>-<benchmarks>).")]
-
-
-def _shots(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise SpecError(f"--shots must be comma-separated integers, got {text!r}") from None
+Frames = Annotated[str, typer.Option(help="Video frames per clip: auto | interpolate | thin | pool "
+                                          "(docs/benchmarks.md, Video frames).")]
 
 
 def _out(out: Path | None, model: str, benchmarks: list[str], kind: str = "") -> Path:
@@ -45,8 +40,18 @@ def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline
                            command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **options)
     if main:
         _print_report([out])
+        print_skipped(out)
         console.print(f"results: {out}")
     return metrics
+
+
+def print_skipped(out: Path) -> None:
+    """Say how many records, prompts and pool items were left out (--skip-bad) and where they are listed."""
+    from .engine.results import ResultsFolder
+
+    line = ResultsFolder(out).skipped_summary()
+    if line:
+        console.print(f"[yellow]{line}[/]", highlight=False)
 
 
 def _print_report(folders: list[Path], paper: bool = False) -> None:
@@ -76,12 +81,13 @@ def run(
     dtype: Optional[str] = None,
     embedding_cache: Annotated[Optional[Path], typer.Option(help="Keep RICES / text embeddings here between runs.")] = None,
     visual_cache: Annotated[Optional[Path], typer.Option(help="Keep visual tokens here between runs.")] = None,
+    frames: Frames = "auto",
 ) -> None:
     """Evaluate a model on benchmarks at every shot count and trial (resumes an interrupted run)."""
-    _evaluate(benchmarks, out=_out(out, model, benchmarks), variants=[], model=model, shots=_shots(shots), trials=trials,
+    _evaluate(benchmarks, out=_out(out, model, benchmarks), variants=[], model=model, shots=parse_shots(shots), trials=trials,
               seed=seed, selection=selection, num_samples=num_samples, batch_size=batch_size, token_budget=token_budget,
               share_prefix=share_prefix, data_root=data_root, skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=embedding_cache,
-              visual_cache=visual_cache)
+              visual_cache=visual_cache, frames=frames)
 
 
 @app.command()
@@ -103,14 +109,15 @@ def sweep(
     out: Out = None,
     device: str = "cpu",
     dtype: Optional[str] = None,
+    frames: Frames = "auto",
 ) -> None:
     """A grid over shots and any other axis (selection, prompt, frames, model, ...): one folder, one table."""
     from .api import sweep_variants
     from .spec_io import read_yaml
 
-    options: dict[str, Any] = dict(model=model, shots=_shots(shots), trials=trials, seed=seed, selection=selection,
+    options: dict[str, Any] = dict(model=model, shots=parse_shots(shots), trials=trials, seed=seed, selection=selection,
                                    num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
-                                   data_root=data_root, device=device, dtype=dtype)
+                                   data_root=data_root, device=device, dtype=dtype, frames=frames)
     axes: dict[str, list[Any]] = {}
     if config is not None:
         data = read_yaml(config, "sweep config") or {}
@@ -154,12 +161,13 @@ def ablate(
     out: Out = None,
     device: str = "cpu",
     dtype: Optional[str] = None,
+    frames: Frames = "auto",
 ) -> None:
     """A baseline plus named variants; reports each variant's difference from the baseline."""
     _evaluate(benchmarks, out=_out(out, model, benchmarks, "-ablation"), variants=list(variant), model=model,
-              shots=_shots(shots), trials=trials, seed=seed, selection=selection, num_samples=num_samples,
+              shots=parse_shots(shots), trials=trials, seed=seed, selection=selection, num_samples=num_samples,
               batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix, data_root=data_root,
-              device=device, dtype=dtype)
+              device=device, dtype=dtype, frames=frames)
 
 
 @app.command()

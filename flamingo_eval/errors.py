@@ -20,3 +20,7 @@ class MediaError(FlamingoEvalError, ValueError):
 
 class DataError(FlamingoEvalError, ValueError):
     """A benchmark data file that is missing, malformed, or lacks a field a record needs."""
+
+
+class CacheWarning(UserWarning):
+    """A cache file (derived data) that could not be used: it is named, dropped and computed again."""

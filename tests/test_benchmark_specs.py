@@ -37,10 +37,16 @@ def write(tmp_path, data):
         (lambda d: d["generation"].__setitem__("beams", 3), r"bench.yaml: unknown key generation.beams"),
         (lambda d: d["prompt"].__setitem__("template", "nope"), r"bench.yaml: prompt.template: prompt template not found"),
         (lambda d: d.__setitem__("task", "dancing"), r"bench.yaml: task: unknown 'dancing'"),
-        (lambda d: d["data"].pop("eval"), r"bench.yaml: data: .*eval"),
+        (lambda d: d["data"].pop("eval"), r"bench.yaml: missing key data.eval"),
         (lambda d: d.pop("prompt"), r"bench.yaml: missing key prompt"),
+        (lambda d: d.__setitem__("query_set_size", "many"), r"bench.yaml: query_set_size: expected int or None, got str 'many'"),
+        (lambda d: d["data"].__setitem__("video", {"fps": "fast"}), r"bench.yaml: data.video.fps: expected float, got str 'fast'"),
+        (lambda d: d["generation"].__setitem__("num_beams", "3"), r"bench.yaml: generation.num_beams: expected int, got str '3' \(text, not"),
+        (lambda d: d["generation"].__setitem__("num_beams", True), r"bench.yaml: generation.num_beams: expected int, got bool True"),
+        (lambda d: d["data"].__setitem__("video", {"max_frames": 0}), r"bench.yaml: data.video: max_frames must be at least 1"),
     ],
-    ids=["top-key", "metric", "format", "nested-key", "template", "task", "split", "missing"],
+    ids=["top-key", "metric", "format", "nested-key", "template", "task", "split", "missing", "int-as-text", "float-as-text",
+         "quoted-number", "bool-for-int", "range"],
 )
 def test_malformed_benchmark_spec_names_file_and_key(tmp_path, change, message):
     data = yaml.safe_load(get_benchmark("coco").source.read_text())

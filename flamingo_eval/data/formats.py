@@ -56,13 +56,48 @@ def register_format(name: str) -> Callable[[Reader], Reader]:
 
 
 def entry_path(root: Path, entry: dict[str, Any], key: str, *, must_exist: bool = True) -> Path:
-    """The file or folder named by ``entry[key]``, relative to ``root``; DataError if absent."""
+    """The file or folder named by ``entry[key]``, relative to ``root``; DataError if absent or not a name."""
     if key not in entry:
         raise DataError(f"data split entry {entry} lacks the key {key!r}")
-    path = Path(root) / str(entry[key])
-    if must_exist and not path.exists():
-        raise DataError(f"{path} not found (data key {key!r})")
+    value = entry[key]
+    # YAML reads a folder named 2014 as a number: that is still a name
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise DataError(f"data split entry key {key!r} must be a file or folder name, got {value!r}")
+    path = Path(root) / str(value)
+    if must_exist and file_state(path) not in ("file", FOLDER):
+        raise DataError(f"{path} {file_state(path)} (data key {key!r})")
     return path
+
+
+FOLDER = "is a folder, not a file"
+NOT_FOUND = "not found"
+
+
+def file_problem(path: Path, what: str) -> str | None:
+    """None when ``path`` is a regular file, else a message naming it: ``image file not found: <path>``,
+    ``image file <path> is a folder, not a file``."""
+    state = file_state(path)
+    if state == "file":
+        return None
+    return f"{what} {NOT_FOUND}: {path}" if state == NOT_FOUND else f"{what} {path} {state}"
+
+
+def file_state(path: Path) -> str:
+    """``"file"`` for a regular file, else what is wrong with ``path``, as words that follow it in a
+    message: ``not found``, ``is a folder, not a file``, ``cannot be checked (File name too long)``.
+
+    (``Path.is_file`` raises for some names, e.g. one longer than the file system allows.)
+    """
+    try:
+        if path.is_file():
+            return "file"
+        if path.is_dir():
+            return FOLDER
+        if path.exists():
+            return "is not a regular file"
+    except OSError as err:
+        return f"cannot be checked ({err.strerror or err})"
+    return NOT_FOUND
 
 
 def read_examples(fmt: str, root: Path, entry: dict[str, Any], problems: Problems | None = None) -> list[Example]:

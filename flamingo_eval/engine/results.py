@@ -62,6 +62,8 @@ class ResultsFolder:
         change predictions); returns the predictions already there (for resuming), after dropping
         cut-off last lines (so call it while no other process appends)."""
         identity = json.loads(json.dumps(identity))  # compare as stored: tuples become lists
+        if self.path.exists() and not self.path.is_dir():
+            raise ResultsError(f"{self.path} is a file, not a folder; give --out a folder (new or a results folder)")
         if self.run_json.exists():
             previous = json.loads(self.run_json.read_text())
             if previous.get("identity") != identity:
@@ -107,10 +109,40 @@ class ResultsFolder:
         for shard in self.shards("predictions") + self.shards("skipped"):
             shard.unlink()
 
+    def skipped_summary(self) -> str | None:
+        """One line on what was left out and where it is listed; None when nothing was."""
+        rows = self.read_skipped()
+        if not rows:
+            return None
+        pool = sum(1 for r in rows if r["variant"] is None and str(r["reason"]).startswith("demonstration pool item"))
+        records = sum(1 for r in rows if r["variant"] is None) - pool
+        queries = len({(r["variant"], r["benchmark"], r["shots"], r["trial"], r["id"]) for r in rows if r["variant"] is not None})
+        parts = [f"{records} bad data record(s) left out", f"{queries} prompt(s) not answered (unreadable media)",
+                 f"{pool} pool item(s) never shown as demonstrations"]
+        return f"skipped: {'; '.join(p for p in parts if not p.startswith('0 '))}; listed in {self.skipped}"
+
     def read_skipped(self) -> list[dict[str, Any]]:
         """The skipped records of skipped.jsonl and of the ranks' shards (a cut-off last line ignored)."""
         files = [self.skipped, *self.shards("skipped")]
         return [row for file in files if file.exists() for row in _read_lines(file, repair=False)]
+
+
+class SkipLog:
+    """Appends to this process's skipped file; a row without a variant (a bad data record or pool item,
+    found again in every trial) is written once per (benchmark, id)."""
+
+    def __init__(self, folder: ResultsFolder) -> None:
+        self.folder = folder
+        self.recorded: set[tuple[str, str]] = set()
+
+    def load(self) -> None:
+        """Note what the folder already lists (when resuming)."""
+        self.recorded = {(r["benchmark"], r["id"]) for r in self.folder.read_skipped() if r.get("variant") is None}
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        new = [r for r in rows if r["variant"] is not None or (r["benchmark"], r["id"]) not in self.recorded]
+        self.recorded.update((r["benchmark"], r["id"]) for r in new if r["variant"] is None)
+        self.folder.append(self.folder.own_skipped, new)
 
 
 def _read_lines(file: Path, repair: bool) -> list[dict[str, Any]]:

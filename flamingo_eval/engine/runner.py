@@ -21,26 +21,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-import torch
 
 from ..benchmark import BenchmarkSpec, VideoSpec, get_benchmark
 from ..data.example import Example, MediaRef
 from ..data.media import load_media
 from ..data.splits import BenchmarkData, load_benchmark_data
-from ..errors import MediaError
+from ..errors import MediaError, SpecError
 from ..metrics import get_metric
 from ..model import load_model
 from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
-from ..prompting.builder import few_shot_prompts
+from ..prompting.builder import demonstrations_for
 from ..prompting.postprocess import get_postprocessor
 from ..prompting.render import Prompt, load_template
 from ..prompting.retrieval import ImageEmbedder, TextEmbedder
-from ..prompting.selection import make_selector, stable_seed
-from . import distributed, provenance
+from ..prompting.selection import stable_seed
+from . import distributed, preflight, provenance
 from .answering import Answerer, plan_batches
+from .demonstrations import PromptPlanner
 from .distributed import World, gather, on_main
-from .results import FORMAT, ResultsFolder, prediction_key, write_json
+from .results import ResultsFolder, SkipLog, prediction_key, write_json
+from .run_record import run_identity, run_record
 from .scoring import metric_rows, query_score
 from .visual_cache import VisualTokenCache
 from .settings import BASELINE, Job, RunSettings, Variant, resolve_job
@@ -86,9 +87,12 @@ class Runner:
         self.progress = progress or Progress()
         self.world = World.from_env()  # torchrun's WORLD_SIZE / RANK; a single process without them
         self.folder = ResultsFolder(out, self.world)
-        self.specs = {name: get_benchmark(name) for name in settings.benchmarks}
+        self.specs = specs_by_name(settings.benchmarks)
         self._models: dict[str, FlamingoPipeline] = {}
         self._data: dict[str, BenchmarkData] = {}
+        self._duplicates: dict[str, dict[str, frozenset[str]]] = {}  # benchmark -> query id -> identical pool ids
+        self._fingerprints: dict[str, str] = {}  # benchmark -> data fingerprint (in the run's identity)
+        self.skips = SkipLog(self.folder)  # skipped.jsonl: bad records, media and pool items
         self._embedders: dict[tuple[str, str], Callable] = {}
         self._visual: dict[str, VisualTokenCache] = {}  # per model: demonstrations recur across queries
         self._answerers: dict[str, Answerer] = {}  # per model: shared prompt starts are prefilled once
@@ -100,21 +104,29 @@ class Runner:
         """Evaluate everything not already in the results folder; returns the metrics rows (under torchrun:
         this rank's share, and every rank returns the metrics rank 0 computed)."""
         started = now()
+        jobs = [resolve_job(self.settings, v, spec) for v in self.variants for spec in self.specs.values()]
+        for spec in self.specs.values():
+            self._benchmark_data(spec)  # files, records, empty splits, duplicates: all before any model loads
         identity = self._identity()
         with distributed.session(self.world, self.settings.device):
             # rank 0 alone checks the folder and repairs cut-off lines, before any rank reads or appends
             on_main(self.world, lambda: self._prepare(identity, started))
+            for job in jobs:
+                self._check_lengths(job)
             done = {prediction_key(r) for r in self.folder.read_predictions()}
             self._position = 0
-            for variant in self.variants:
-                for name, spec in self.specs.items():
-                    self._run_job(resolve_job(self.settings, variant, spec), done)
+            for job in jobs:
+                self._run_job(job, done)
             written = gather(self.world, self._written)  # rank 0 waits here for every rank's share
             return on_main(self.world, lambda: self._finish(identity, started, written))
 
     def _prepare(self, identity: dict[str, Any], started: str) -> None:
         self.folder.open(identity)
         self._write_run_json(identity, started, finished=None)
+        self.skips.load()
+        for name, data in self._data.items():  # records the readers left out (--skip-bad)
+            self.skips.add([{"variant": None, "benchmark": name, "shots": None, "trial": None, "id": s.id,
+                                 "file": s.file, "reason": s.reason} for s in data.skipped])
 
     def _finish(self, identity: dict[str, Any], started: str, written: list[list[tuple]]) -> list[dict[str, Any]]:
         metrics = self.finalize(written)
@@ -132,7 +144,6 @@ class Runner:
         spec = job.benchmark
         data = self._benchmark_data(spec)
         pipe = self._model(job.model)
-        template = load_template(job.template, separator=spec.prompt.separator)
         label = f"{job.variant}/{spec.name}" if len(self.variants) > 1 else spec.name
         answerer = self._answerer(job.model, pipe)
         per_trial = [eval_subset(data.eval, self.settings.num_samples, self.settings.seed, t, spec.name) for t in range(self.settings.trials)]
@@ -140,17 +151,16 @@ class Runner:
         self.progress.start(label, len(owned), sum(1 for k in owned if (job.variant, spec.name, *k) in done))
         with _attending(pipe, job.attend):
             for trial, queries in enumerate(per_trial):
-                selector = make_selector(
-                    job.selection, data.pool, seed=self.settings.seed, trial=trial,
-                    query_set_size=job.query_set_size, embedder=self._embedder(job, pipe),
-                )
+                planner = self._planner(job, pipe, trial)
                 for shots in self.settings.shots:
-                    prompts = few_shot_prompts(queries, selector, template, shots=shots, zero_shot_text_demos=job.zero_shot_text_demos)
-                    todo = [p for p in prompts if (shots, trial, p.query_id) in owned
-                            and (job.variant, spec.name, shots, trial, p.query_id) not in done]
+                    wanted = [q for q in queries if (shots, trial, q.id) in owned and (job.variant, spec.name, shots, trial, q.id) not in done]
+                    todo = planner.prompts(wanted, shots)
+                    self._visual_cache(job.model, pipe).warm([ref for p in todo for ref in p.media], job.video)
                     by_id = {q.id: q for q in queries}
                     ids = [answerer.token_ids(p.text) for p in todo]
-                    self._visual_cache(job.model, pipe).warm([ref for p in todo for ref in p.media], job.video)
+                    preflight.check_prompt_length(
+                        benchmark=spec.name, shots=shots, trial=trial, query_ids=[p.query_id for p in todo],
+                        lengths=[len(r) for r in ids], new_tokens=_new_tokens(job, queries, answerer), context=pipe.context_length, model=job.model)
                     # length-sorted batches: little padding (the order of predictions.jsonl does not matter)
                     for group in plan_batches([len(r) for r in ids], batch_size=self.settings.batch_size, token_budget=self.settings.token_budget):
                         batch = [todo[i] for i in group]
@@ -159,6 +169,16 @@ class Runner:
                         done.update(prediction_key(r) for r in rows)
                         self._written.extend(prediction_key(r) for r in rows)
                         self.progress.advance(label, len(batch))
+
+    def _planner(self, job: Job, pipe: FlamingoPipeline, trial: int) -> PromptPlanner:
+        spec = job.benchmark
+        return PromptPlanner(
+            benchmark=spec.name, variant=job.variant, pool=self._data[spec.name].pool, selection=job.selection,
+            seed=self.settings.seed, trial=trial, query_set_size=job.query_set_size, embedder=self._embedder(job, pipe),
+            template=load_template(job.template, separator=spec.prompt.separator), zero_shot_text_demos=job.zero_shot_text_demos,
+            duplicates=self._duplicates[spec.name], skips=self.skips,
+            cache=self._visual_cache(job.model, pipe) if self.settings.skip_bad else None, video=job.video,
+        )
 
     def _evaluate(
         self, job: Job, pipe: FlamingoPipeline, batch: list[Prompt], queries: dict[str, Example], *, shots: int, trial: int, ids: list[list[int]],
@@ -176,7 +196,7 @@ class Runner:
             except MediaError as err:
                 if not self.settings.skip_bad:
                     raise MediaError(f"{spec.name} query {prompt.query_id}: {err}") from None
-                self.folder.append(self.folder.own_skipped, [{
+                self.skips.add([{
                     "variant": job.variant, "benchmark": spec.name, "shots": shots, "trial": trial,
                     "id": prompt.query_id, "file": "", "reason": str(err)}])
         if not kept:
@@ -256,15 +276,30 @@ class Runner:
 
     # ------------------------------------------------------------------ resources
     def _benchmark_data(self, spec: BenchmarkSpec) -> BenchmarkData:
+        """A benchmark's splits, read once and checked (``preflight``): a split with no queries is an error;
+        pool items identical to a query are noted; the data's fingerprint goes into the run's identity."""
         if spec.name not in self._data:
-            data = self._data[spec.name] = load_benchmark_data(spec, self.settings.data_root, skip_bad=self.settings.skip_bad)
-            if self.world.is_main:  # every rank reads the same records: one records the bad ones
-                recorded = {(r["benchmark"], r["id"]) for r in self.folder.read_skipped()}
-                self.folder.append(self.folder.own_skipped, [
-                    {"variant": None, "benchmark": spec.name, "shots": None, "trial": None, "id": s.id, "file": s.file, "reason": s.reason}
-                    for s in data.skipped if (spec.name, s.id) not in recorded
-                ])
+            data = load_benchmark_data(spec, self.settings.data_root, skip_bad=self.settings.skip_bad)
+            preflight.require_queries(spec.name, data.eval, skipped=len(data.skipped), entry=spec.data.eval)
+            root = spec.data_root(self.settings.data_root)
+            self._duplicates[spec.name] = preflight.content_duplicates(data.pool, data.eval)
+            self._fingerprints[spec.name] = preflight.data_fingerprint(root, provenance.data_files(spec, root), (data.pool, data.eval))
+            self._data[spec.name] = data
         return self._data[spec.name]
+
+    def _check_lengths(self, job: Job) -> None:
+        """Before anything is answered: every trial's prompts at the most demonstrations must fit the LM."""
+        spec, data = job.benchmark, self._benchmark_data(job.benchmark)
+        pipe = self._model(job.model)
+        most = max(self.settings.shots, key=lambda s: demonstrations_for(s, job.zero_shot_text_demos)[0])
+        answerer = self._answerer(job.model, pipe)
+        for trial in range(self.settings.trials):
+            queries = eval_subset(data.eval, self.settings.num_samples, self.settings.seed, trial, spec.name)
+            prompts = self._planner(job, pipe, trial).prompts(queries, most, replace_bad=False)
+            preflight.check_prompt_length(
+                benchmark=spec.name, shots=most, trial=trial, query_ids=[p.query_id for p in prompts],
+                lengths=[len(answerer.token_ids(p.text)) for p in prompts], new_tokens=_new_tokens(job, queries, answerer),
+                context=pipe.context_length, model=job.model)
 
     def _visual_cache(self, name: str, pipe: FlamingoPipeline) -> VisualTokenCache:
         if name not in self._visual:
@@ -292,69 +327,34 @@ class Runner:
 
     # ------------------------------------------------------------------ provenance
     def _identity(self) -> dict[str, Any]:
-        models = sorted({resolve_job(self.settings, v, s).model for v in self.variants for s in self.specs.values()})
-        return {
-            "settings": self.settings.identity(),
-            "variants": [{"name": v.name, "overrides": v.overrides} for v in self.variants],
-            "models": {name: get_spec_dict(name) for name in models},
-            "benchmarks": {name: spec.to_dict() for name, spec in self.specs.items()},
-        }
+        return run_identity(self.settings, self.variants, self.specs, self._fingerprints)
 
     def _write_run_json(self, identity: dict[str, Any], started: str, finished: str | None, per_rank: list[int] | None = None) -> None:
         """run.json; ``per_rank``: the predictions each rank made in this session (None until the end)."""
-        jobs = [dataclasses.asdict(resolve_job(self.settings, v, s)) | {"benchmark": s.name} for v in self.variants for s in self.specs.values()]
-        env = provenance.describe_environment()
-        write_json(self.folder.run_json, {
-            "format": FORMAT,
-            "version": env["version"],
-            "git_commit": env["git_commit"],
-            "command": self.command or " ".join(sys.argv),
-            "started": started,
-            "finished": finished,
-            "identity": identity,
-            "settings": dataclasses.asdict(self.settings),
-            "baseline": self.baseline,
-            "variants": [{"name": v.name, "overrides": v.overrides, "model": resolve_job(self.settings, v, next(iter(self.specs.values()))).model} for v in self.variants],
-            "jobs": jobs,
-            "primary_metrics": self.primary_metrics(),
-            "models": {name: {"spec": spec, "files": _model_hashes(name)} for name, spec in identity["models"].items()},
-            "benchmarks": {name: self._benchmark_provenance(spec) for name, spec in self.specs.items()},
-            "libraries": env["libraries"],
-            "device": self.settings.device,
-            "world_size": self.world.size,
-            "predictions_per_rank": per_rank,
-            "dtype": self.settings.dtype or "float32",
-            "torch_threads": torch.get_num_threads(),
-            "skipped": len(self.folder.read_skipped()),
-        })
-
-    def _benchmark_provenance(self, spec: BenchmarkSpec) -> dict[str, Any]:
-        template = load_template(spec.prompt.template)
-        out: dict[str, Any] = {
-            "spec_sha256": provenance.text_sha256(spec.source.read_text()) if spec.source else None,
-            "template_sha256": provenance.text_sha256(template.text),
-            "data_files": {},
-        }
-        try:
-            out["data_files"] = provenance.data_files(spec, spec.data_root(self.settings.data_root))
-        except Exception as err:  # provenance must not stop a run; say why it is missing
-            out["data_files_error"] = str(err)
-        return out
+        write_json(self.folder.run_json, run_record(
+            self.settings, self.variants, self.specs, identity=identity, baseline=self.baseline,
+            command=self.command or " ".join(sys.argv), started=started, finished=finished,
+            primary_metrics=self.primary_metrics(), world_size=self.world.size, per_rank=per_rank,
+            skipped=len(self.folder.read_skipped()),
+        ))
 
 
-def get_spec_dict(name: str) -> dict[str, Any]:
-    from ..model import get_spec
+def specs_by_name(given: Sequence[str]) -> dict[str, BenchmarkSpec]:
+    """Benchmarks (built-in names or spec paths) keyed by their spec's ``name``, as result rows carry it."""
+    specs: dict[str, BenchmarkSpec] = {}
+    for item in given:
+        spec = get_benchmark(item)
+        if spec.name in specs:
+            raise SpecError(f"two benchmarks are named {spec.name} ({item} and an earlier one); names must differ")
+        specs[spec.name] = spec
+    return specs
 
-    return get_spec(name).to_dict()
 
-
-def _model_hashes(name: str) -> dict[str, Any]:
-    from ..model import get_spec
-
-    try:
-        return provenance.model_files(get_spec(name))
-    except Exception as err:
-        return {"error": str(err)}
+def _new_tokens(job: Job, queries: Sequence[Example], answerer: Answerer) -> int:
+    """Tokens a job adds after its prompts: the generated ones, or the longest option (choice tasks)."""
+    if job.benchmark.task in CHOICE_TASKS:
+        return max((len(answerer.token_ids(option)) for q in queries for option in q.options), default=0)
+    return job.generation.max_new_tokens
 
 
 def _frame(metrics: list[dict[str, Any]]):

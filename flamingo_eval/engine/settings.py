@@ -14,6 +14,7 @@ from ..benchmark import BenchmarkSpec, VideoSpec
 from ..errors import SpecError
 from ..model.generate import GenerationConfig
 from ..prompting.selection import STRATEGIES
+from .frames import AUTO, check_policy, model_frame_capacity, resolve_frames
 
 BASELINE = "baseline"
 
@@ -36,6 +37,7 @@ class RunSettings:
     dtype: str | None = None  # LM and adapter dtype, e.g. bfloat16 on a GPU
     embedding_cache: str | None = None  # where RICES / text embeddings are kept; None: in memory only
     visual_cache: str | None = None  # where visual tokens are kept between runs; None: in memory only
+    frames: str = AUTO  # video frame policy: auto | interpolate | thin | pool (engine/frames.py)
 
     def __post_init__(self) -> None:
         if not self.benchmarks:
@@ -48,6 +50,7 @@ class RunSettings:
             raise SpecError(f"token_budget must be at least 1, got {self.token_budget}")
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
+        check_policy(self.frames, "frames")
 
     def identity(self) -> dict[str, Any]:
         """The settings that can change a prediction (batch size cannot: left padding is exact)."""
@@ -65,6 +68,7 @@ OVERRIDES: dict[str, type] = {
     "attend": str,  # "last" (the paper) or "all": which media the text attends to
     "fps": float,  # video frames per second
     "max_frames": int,  # video frame cap
+    "frames": str,  # video frame policy: auto, interpolate, thin or pool
     "num_beams": int,
     "max_new_tokens": int,
     "length_penalty": float,
@@ -86,6 +90,7 @@ class Variant:
             raise SpecError(f"variant {self.name}: unknown selection {self.overrides['selection']!r}")
         if self.overrides.get("attend", "last") not in ("last", "all"):
             raise SpecError(f"variant {self.name}: attend must be last or all")
+        check_policy(self.overrides.get("frames", AUTO), f"variant {self.name}")
 
 
 def parse_variant(text: str) -> Variant:
@@ -118,26 +123,40 @@ class Job:
     template: str
     attend: str | None  # None: the model spec's own
     generation: GenerationConfig
-    video: VideoSpec
+    video: VideoSpec  # the sampling the model gets: the benchmark's, after overrides and the frame policy
     zero_shot_text_demos: int
     query_set_size: int | None
+    frames: str  # the frame policy, resolved for this job's model: interpolate, thin or pool
 
 
 def resolve_job(settings: RunSettings, variant: Variant, benchmark: BenchmarkSpec) -> Job:
+    """Every setting of one (variant, benchmark), the variant's overrides over the run's settings.
+
+    The frame policy is resolved here, from the model's spec (no weights loaded), so a model that
+    cannot follow it is a SpecError before anything runs (engine/frames.py).
+    """
     o = variant.overrides
     generation = dataclasses.replace(
         benchmark.generation, **{k: o[k] for k in ("num_beams", "max_new_tokens", "length_penalty") if k in o}
     )
+    model = o.get("model", settings.model)
     video = dataclasses.replace(benchmark.data.video, **{k: o[k] for k in ("fps", "max_frames") if k in o})
+    capacity = model_frame_capacity(model)  # a missing or bad model spec is named by the spec reader
+    try:
+        frames = resolve_frames(o.get("frames", settings.frames), video, model=model, capacity=capacity)
+    except SpecError as err:
+        where = f"variant {variant.name}, " if variant.name != BASELINE else ""
+        raise SpecError(f"{where}benchmark {benchmark.name}: {err}") from None
     return Job(
         variant=variant.name,
         benchmark=benchmark,
-        model=o.get("model", settings.model),
+        model=model,
         selection=o.get("selection", settings.selection),
         template=o.get("prompt", benchmark.prompt.template),
         attend=o.get("attend"),
         generation=generation,
-        video=video,
+        video=frames.video,
         zero_shot_text_demos=o.get("zero_shot_text_demos", benchmark.prompt.zero_shot_text_demos),
         query_set_size=o.get("query_set_size", benchmark.query_set_size),
+        frames=frames.policy,
     )

@@ -41,6 +41,7 @@ class VisualTokenCache:
         self.encoded = 0  # items encoded so far (the rest were reused)
         self.seconds = 0.0  # spent hashing, decoding, encoding and resampling
         self._digests: dict[tuple, str] = {}  # (path, size, mtime) -> sha256, so a file is read once
+        self.failures: dict[str, MediaError] = {}  # key -> why the item cannot be decoded (found by warm / problem)
         self.disk = None
         if directory is not None:
             model = pipe.model
@@ -93,14 +94,30 @@ class VisualTokenCache:
 
     def warm(self, refs: Sequence[MediaRef], video: VideoSpec, *, chunk: int = 32) -> None:
         """Encode every distinct item of ``refs`` now, ``chunk`` at a time (a demonstration pool once,
-        up front). A chunk that fails to decode is left to the calls that need its items, which report
-        the error naming the query."""
+        up front). In a chunk that fails to decode, each item is tried alone and the bad ones are
+        remembered (``problem``); the calls that need them report the error naming the query."""
         distinct = list(dict.fromkeys(refs))
         for start in range(0, len(distinct), chunk):
             try:
                 self.get(distinct[start : start + chunk], video)
             except MediaError:
-                pass
+                for ref in distinct[start : start + chunk]:  # tell the bad items from the good
+                    self.problem(ref, video)
+
+    def problem(self, ref: MediaRef, video: VideoSpec) -> MediaError | None:
+        """Why ``ref`` cannot be decoded, or None when it can (encoding it now if it is not yet cached).
+        A pure function of the file: the answer is remembered."""
+        try:
+            key = self.key(ref, video)
+        except MediaError as err:
+            return err
+        if key in self.failures or key in self.tokens:
+            return self.failures.get(key)
+        try:
+            self.get([ref], video)
+        except MediaError as err:
+            self.failures[key] = err
+        return self.failures.get(key)
 
     def _put(self, key: str, tokens: torch.Tensor) -> None:
         self.tokens[key] = tokens

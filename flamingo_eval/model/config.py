@@ -16,6 +16,11 @@ class PerceiverConfig:
     ff_mult: int = 4
     max_frames: int | None = None  # learned temporal embeddings for this many frames; None: no temporal embeddings
 
+    def __post_init__(self) -> None:
+        _at_least_one("perceiver", self, ("depth", "heads", "dim_head", "num_latents", "ff_mult"))
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ValueError(f"perceiver.max_frames must be at least 1 (or null: no temporal embeddings), got {self.max_frames}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class XAttnConfig:
@@ -29,5 +34,12 @@ class XAttnConfig:
     def __post_init__(self) -> None:
         if self.attend not in ATTEND_MODES:
             raise ValueError(f"xattn.attend must be one of {ATTEND_MODES}, got {self.attend!r}")
-        if self.every_n_layers < 1:
-            raise ValueError(f"xattn.every_n_layers must be >= 1, got {self.every_n_layers}")
+        _at_least_one("xattn", self, ("every_n_layers", "heads", "dim_head", "ff_mult"))
+
+
+def _at_least_one(section: str, config: object, names: tuple[str, ...]) -> None:
+    """Sizes and counts must be positive: a 0 would build empty layers that fail far from the spec."""
+    for name in names:
+        value = getattr(config, name)
+        if value < 1:
+            raise ValueError(f"{section}.{name} must be >= 1, got {value}")

@@ -33,8 +33,9 @@ class GenerationConfig:
     min_new_tokens: int = 0  # stop tokens are forbidden before this many tokens
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1 or self.num_beams < 1 or self.min_new_tokens < 0:
-            raise ValueError(f"invalid generation settings: {self}")
+        for name, least in (("max_new_tokens", 1), ("num_beams", 1), ("min_new_tokens", 0)):
+            if getattr(self, name) < least:  # each named, so a spec's mistake points at its key
+                raise ValueError(f"generation.{name} must be >= {least}, got {getattr(self, name)}")
 
 
 @dataclass

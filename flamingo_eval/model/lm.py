@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from ..errors import SpecError
 from .tokenizer import byte_tokenizer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -29,7 +30,7 @@ def load_language_model(
     weights come from the current torch RNG, so the caller seeds. Never touches the network.
     """
     if dtype not in DTYPES:
-        raise ValueError(f"lm.dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+        raise SpecError(f"lm.dtype must be one of {', '.join(sorted(DTYPES))}, got {dtype!r}")
     if config is not None:
         fields = dict(config)
         model_type = fields.pop("model_type", None)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import SpecError
 from .flamingo import Flamingo
 from .lm import DTYPES, load_language_model, load_tokenizer, resize_embeddings
 from .pipeline import FlamingoPipeline
@@ -24,11 +25,31 @@ class LoadTimes:
     adapters_s: float
 
 
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device, or a SpecError saying why this machine cannot use it (checked
+    before anything loads: torch's own message comes from deep inside the first transfer)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise SpecError(f"device {device!r} is not a device torch knows ({err})") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SpecError(f"device {device}: this torch has no usable CUDA (torch.cuda.is_available() is False)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise SpecError(f"device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise SpecError(f"device {device}: MPS is not available here")
+    return device
+
+
 def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cpu", dtype: str | None = None) -> FlamingoPipeline:
     """Load the model a spec (or built-in name, or spec path) describes. ``dtype`` overrides the LM's
     and adapters' dtype (e.g. bfloat16 on a GPU); the vision encoder stays float32.
     """
     spec = spec if isinstance(spec, ModelSpec) else get_spec(spec)
+    device = check_device(device)
+    if dtype is not None and dtype not in DTYPES:
+        raise SpecError(f"dtype must be one of {', '.join(sorted(DTYPES))}, got {dtype!r}")
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.seed)  # random parts (tiny encoders, untrained adapters) are reproducible
@@ -62,8 +83,6 @@ def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cp
         load_adapters(model, tokens.added, spec.resolve("adapters", spec.adapters))
     model.to(device)
     if dtype is not None:
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
         model.lm.to(DTYPES[dtype])
         model.perceiver.to(DTYPES[dtype])
         model.xattn.to(DTYPES[dtype])

@@ -47,12 +47,38 @@ class PerceiverLayer(nn.Module):
         return latents + self.ffw(latents)
 
 
+def frame_embeddings(embs: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """The temporal embeddings of ``n_frames`` frames from the ``(max_frames, d)`` learned ones -> (n_frames, d).
+
+    Up to ``max_frames`` frames take the first ``n_frames`` embeddings (a short clip is the start of a
+    trained-length one, as in training and in OpenFlamingo). More frames take the learned embeddings
+    linearly interpolated to ``n_frames`` positions spread from the first to the last: the Flamingo
+    paper (appendix B.1.2) trains with 8 frames and inputs 30 at inference "by linearly interpolating
+    the learnt temporal position embedding of the Perceiver Resampler". Keeping the endpoints
+    (``align_corners=True``) is our reading: the first and last frames keep their learned embeddings.
+    """
+    max_frames = embs.shape[0]
+    if n_frames <= max_frames:
+        return embs[:n_frames]  # (n_frames, d)
+    # interpolate in float32 (half-precision linear interpolation is not supported everywhere), then back
+    channels = embs.float().t()[None]  # (max_frames, d) -> (1, d, max_frames): positions on the last axis
+    stretched = F.interpolate(channels, size=n_frames, mode="linear", align_corners=True)  # (1, d, n_frames)
+    return stretched[0].t().to(embs.dtype)  # (n_frames, d)
+
+
 class PerceiverResampler(nn.Module):
     """(N, F, v, d) features of N media items with F frames of v patches each -> (N, num_latents, d).
 
-    Videos get a learned temporal embedding per frame before the frames are flattened, as the paper
-    describes; an image is a one-frame video (and gets frame 0's embedding when they are enabled, as
-    OpenFlamingo does).
+    With learned temporal embeddings (``max_frames``), each frame gets its own before the frames are
+    flattened, as the paper describes; a clip longer than ``max_frames`` frames gets them interpolated
+    (``frame_embeddings``). An image is a one-frame video (and gets frame 0's embedding when they are
+    enabled, as OpenFlamingo does).
+
+    Without temporal embeddings (OpenFlamingo's models), the patches of all F frames are concatenated
+    and the latents attend to all of them with no notion of their order: exactly what OpenFlamingo's
+    own resampler does with F > 1 frames (its ``max_num_frames=None``), so its checkpoints see video as
+    they would in its own code. Which frames reach the model is the run's frame policy
+    (``flamingo_eval.engine.frames``).
     """
 
     def __init__(
@@ -79,16 +105,15 @@ class PerceiverResampler(nn.Module):
         return 0 if self.frame_embs is None else self.frame_embs.shape[0]
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, F, v, d) frame features, any F >= 1 -> (N, num_latents, d) visual tokens."""
         if features.ndim != 4:
             raise ValueError(f"expected features (N, frames, patches, dim), got shape {tuple(features.shape)}")
         n_items, n_frames = features.shape[:2]
         if self.frame_embs is not None:
-            if n_frames > self.max_frames:
-                raise ValueError(f"{n_frames} frames given but the resampler has temporal embeddings for {self.max_frames}")
-            features = features + self.frame_embs[:n_frames, None, :]  # (N, F, v, d) + (F, 1, d)
-        elif n_frames > 1:
-            raise ValueError(f"{n_frames} frames given but this model has no temporal embeddings (perceiver.max_frames)")
-        media = features.flatten(1, 2)  # (N, F * v, d)
+            embs = frame_embeddings(self.frame_embs, n_frames)  # (F, d)
+            features = features + embs[:, None, :]  # (N, F, v, d) + (F, 1, d)
+        # without temporal embeddings: frames are pooled as they are (see the class docstring)
+        media = features.flatten(1, 2)  # (N, F, v, d) -> (N, F * v, d): every frame's patches, frame by frame
         latents = self.latents.expand(n_items, -1, -1)  # (N, n, d)
         for layer in self.layers:
             latents = layer(media, latents)

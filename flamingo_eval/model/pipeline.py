@@ -39,6 +39,16 @@ class FlamingoPipeline:
     def device(self) -> torch.device:
         return self.model.perceiver.latents.device
 
+    @property
+    def context_length(self) -> int | None:
+        """The most tokens the LM was built for (its position table), or None when its config does not say."""
+        config = self.model.lm.config
+        for name in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+            value = getattr(config, name, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
     def pixels(self, item: Media) -> torch.Tensor:
         """One media item -> (F, 3, H, W) pixels (F = 1 for an image)."""
         if isinstance(item, torch.Tensor):

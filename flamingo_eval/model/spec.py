@@ -61,20 +61,16 @@ class ModelSpec:
         return data
 
 
-_SECTIONS = {"vision": VisionSpec, "lm": LMSpec, "perceiver": PerceiverConfig, "xattn": XAttnConfig}
+_SECTIONS = ("vision", "lm", "perceiver", "xattn")
 
 
 def parse_spec(data: Any, *, source: Path | str = "<spec>") -> ModelSpec:
-    """A ModelSpec from YAML-loaded data; every error names ``source`` and the key."""
+    """A ModelSpec from YAML-loaded data; every error names ``source`` and the key (for a value of the
+    wrong type, also the expected type and the value: ``spec.yaml: perceiver.depth: expected int, ...``)."""
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a model spec must be a mapping")
-    data = dict(data)
-    for key in ("name", "vision", "lm"):
-        if key not in data:
-            raise SpecError(f"{source}: missing key {key}")
-    for key, cls in _SECTIONS.items():
-        if key in data:
-            data[key] = build_dataclass(cls, data[key] or {}, key, source)
+    # an empty section (``perceiver:`` with nothing under it) reads as null: it means the defaults
+    data = {key: {} if key in _SECTIONS and value is None else value for key, value in data.items()}
     spec = build_dataclass(ModelSpec, data, "", source)
     return dataclasses.replace(spec, source=Path(source) if isinstance(source, (str, Path)) and Path(source).suffix else None)
 

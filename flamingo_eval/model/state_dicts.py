@@ -11,6 +11,7 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,16 +58,13 @@ def read_state_dict(path: Path | str) -> dict[str, torch.Tensor]:
     ``"state_dict"`` (read with ``weights_only=True``, never unpickling code), or (c) a TorchScript
     archive (read with ``torch.jit.load``; ``weights_only`` loading cannot read those).
     Out: ``{name: tensor}``; non-tensor entries (step counters, config strings) are skipped.
-    Raises ``WeightsError`` naming the file.
+    Raises ``WeightsError`` naming the file: missing, a folder, unreadable (truncated, not a weights
+    file, a pickle ``weights_only`` refuses), or holding a NaN or infinite value (naming the tensor).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
+    path = require_file(path)
     try:
         if path.suffix == ".safetensors" or _is_safetensors(path):
-            from safetensors.torch import load_file
-
-            raw: Mapping = load_file(str(path), device="cpu")
+            raw: Mapping = load_safetensors(path)
         elif _is_torchscript_archive(path):
             # OpenAI's CLIP releases (e.g. ViT-L-14.pt) are TorchScript; only the tensors are used
             with warnings.catch_warnings():
@@ -74,13 +72,78 @@ def read_state_dict(path: Path | str) -> dict[str, torch.Tensor]:
                 warnings.filterwarnings("ignore", r".*torch\.jit\.load.*deprecated", DeprecationWarning)
                 raw = torch.jit.load(str(path), map_location="cpu").state_dict()
         else:
-            raw = _unnest(torch.load(path, map_location="cpu", weights_only=True), path)
+            raw = _unnest(load_torch(path), path)
     except WeightsError:
         raise
-    except Exception as err:
-        # torch / safetensors / pickle raise many unrelated types for a corrupt or foreign file
-        raise WeightsError(f"cannot read weights file {path}: {type(err).__name__}: {err}") from err
-    return {str(k): v for k, v in raw.items() if isinstance(v, torch.Tensor)}
+    except Exception as err:  # torch / zipfile raise many unrelated types for a corrupt or foreign file
+        raise unreadable(path, err) from err
+    state = {str(k): v for k, v in raw.items() if isinstance(v, torch.Tensor)}
+    if raw and not state:  # an empty file is a valid (if useless) state dict; one of only other things is not
+        raise WeightsError(f"{path}: holds no tensors (keys {preview_keys([str(k) for k in raw])})")
+    check_finite(state, source=path)
+    return state
+
+
+# ---------------------------------------------------------------- reading files, with named failures
+
+
+def require_file(path: Path | str, what: str = "weights file") -> Path:
+    """``path`` as a Path when it is a regular file; ``WeightsError`` naming it otherwise."""
+    path = Path(path)
+    try:
+        if path.is_file():
+            return path
+        is_dir = path.is_dir()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise WeightsError(f"{what} {path} cannot be checked ({err.strerror or err})") from None
+    raise WeightsError(f"{what} {path} is a folder, not a file" if is_dir else f"{what} not found: {path}")
+
+
+def unreadable(path: Path, err: BaseException, what: str = "weights file") -> WeightsError:
+    """The error for a file that exists but cannot be read as weights: the file and the reason, in
+    one line (torch's messages run to paragraphs)."""
+    message = str(err).strip()
+    if "Weights only load failed" in message:  # torch.load(weights_only=True) refusing a pickle
+        return WeightsError(f"cannot read {what} {path}: refused by torch.load(weights_only=True): it pickles "
+                            "objects other than tensors and plain containers, and unpickling them could run code; "
+                            "save a plain state dict (or safetensors)")
+    first = message.splitlines()[0][:300] if message else ""
+    reason = f"{type(err).__name__}: {first}" if first else type(err).__name__
+    return WeightsError(f"cannot read {what} {path} (truncated, damaged or not a weights file?): {reason}")
+
+
+def load_torch(path: Path, *, weights_only: bool = True, what: str = "weights file") -> Any:
+    """``torch.load`` on CPU; any failure becomes a ``WeightsError`` naming the file and the reason."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as err:  # EOFError, UnpicklingError, RuntimeError (zip), OSError, ...
+        raise unreadable(path, err, what) from err
+
+
+def load_safetensors(path: Path, what: str = "weights file") -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors on CPU; a failure becomes a ``WeightsError`` naming the file."""
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as err:  # SafetensorError (truncated header or data), OSError, ...
+        raise unreadable(path, err, what) from err
+
+
+def check_finite(state: Mapping[str, Any], *, source: Path | str, prefix: str = "") -> None:
+    """``WeightsError`` naming the first floating-point tensor that holds a NaN or an infinity.
+
+    Such weights load without complaint and then generate garbage (or nothing) far from the cause.
+    """
+    for key, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor) or not (tensor.is_floating_point() or tensor.is_complex()):
+            continue
+        if bool(torch.isfinite(tensor).all()):
+            continue
+        nan = int(torch.isnan(tensor).sum())
+        inf = int(torch.isinf(tensor).sum())
+        what = " and ".join(part for part in (f"{nan} NaN" if nan else "", f"{inf} infinite" if inf else "") if part)
+        raise WeightsError(f"{source}: tensor {prefix}{key} has {what} values (of {tensor.numel()})")
 
 
 def check_state_dict(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
-MEDIA_TOKEN = "<image>"
-END_OF_CHUNK = "<|endofchunk|>"
+from ..control_tokens import END_OF_CHUNK, MEDIA_TOKEN  # spelled there; also imported from here
+
 PAD_TOKEN = "<PAD>"
 
 

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from ..errors import WeightsError
 from .flamingo import Flamingo
-from .state_dicts import check_state_dict, preview_keys
+from .state_dicts import check_finite, check_state_dict, load_safetensors, load_torch, preview_keys, require_file
 
 # OpenFlamingo's parameter names <-> ours, for the resampler and for one gated block: (theirs, ours)
 # templates, read in both directions. {i} stands for a layer number, {p} for the rest of a parameter
@@ -168,17 +168,23 @@ def _renamed_back(table: list[tuple[str, str]], name: str) -> str:
 
 def load_openflamingo_checkpoint(model: Flamingo, path: Path, *, allow_lm_weights: bool = False) -> None:
     """Load an OpenFlamingo ``checkpoint.pt`` (a flat dict of trainable weights, possibly under
-    ``model_state_dict``) safely (``weights_only=True``) and strictly.
+    ``model_state_dict``) safely (``weights_only=True``) and strictly. A missing or unreadable file, a
+    pickle ``weights_only`` refuses, and a NaN or infinite tensor are ``WeightsError``s naming the file.
 
     Frozen LM weights in the file are refused unless ``allow_lm_weights``; then they are loaded too.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"OpenFlamingo checkpoint not found: {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    what = "OpenFlamingo checkpoint"
+    path = require_file(path, what)
+    state = load_torch(path, what=what)
     if isinstance(state, dict) and "model_state_dict" in state:
         state = state["model_state_dict"]
-    state = {k.removeprefix("module."): v for k, v in state.items()}  # saved from a DDP/FSDP wrapper
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path}: expected a state dict (a mapping of names to tensors), got {type(state).__name__}")
+    not_tensors = [str(k) for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise WeightsError(f"{path}: entries that are not tensors: {preview_keys(not_tensors)}")
+    state = {str(k).removeprefix("module."): v for k, v in state.items()}  # saved from a DDP/FSDP wrapper
+    check_finite(state, source=path)
     load_openflamingo_state_dict(model, state, source=str(path), allow_lm_weights=allow_lm_weights)
 
 
@@ -233,11 +239,12 @@ def save_adapters(
 
 
 def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path) -> None:
-    """Load weights written by ``save_adapters`` strictly into ``model``."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"adapter weights not found: {path}")
-    given = load_file(str(path))
+    """Load weights written by ``save_adapters`` strictly into ``model``; ``WeightsError`` naming the file
+    when it is missing or unreadable, a key is missing, unexpected or mis-shaped, or a tensor is not finite."""
+    what = "adapter weights"
+    path = require_file(path, what)
+    given = load_safetensors(path, what)
+    check_finite(given, source=path)
     matrices = _embedding_matrices(model)
     rows = list(added_token_ids)
     expected = dict(model.trainable_parameters()) | {key: m[rows] for key, m in matrices.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..data.example import Example
 from .render import Prompt, PromptTemplate, render_prompt
@@ -19,11 +19,36 @@ def demonstrations_for(shots: int, zero_shot_text_demos: int) -> tuple[int, bool
     return zero_shot_text_demos, zero_shot_text_demos > 0
 
 
+def few_shot_prompt(
+    query: Example,
+    selector,
+    template: PromptTemplate,
+    *,
+    shots: int,
+    zero_shot_text_demos: int = 0,
+    avoid: frozenset[str] = frozenset(),
+    usable: Callable[[Example], bool] | None = None,
+) -> Prompt:
+    """The prompt for one query: ``selector.select(query, k, avoid)`` demonstrations, then the query.
+
+    ``avoid``: pool ids never to show this query. ``usable`` (a demonstration -> whether its media can
+    be shown; a pure function of the data) lets a demonstration that cannot be shown be replaced: it
+    joins this query's ``avoid`` and the selection is made again, so the result depends on the query
+    and the data alone, never on which queries ran first. Text-only demonstrations need no media.
+    """
+    k, text_only = demonstrations_for(shots, zero_shot_text_demos)
+    avoid = set(avoid)
+    while True:
+        demos = selector.select(query, k, frozenset(avoid)) if k else []
+        rejected = [d.id for d in demos if usable is not None and not text_only and not usable(d)]
+        if not rejected:
+            return render_prompt(template, demos, query, text_only_demos=text_only)
+        avoid.update(rejected)
+
+
 def few_shot_prompts(
     queries: Iterable[Example], selector, template: PromptTemplate, *, shots: int, zero_shot_text_demos: int = 0
 ) -> Iterator[Prompt]:
-    """One prompt per query: ``selector.select(query, k)`` demonstrations, then the query."""
-    k, text_only = demonstrations_for(shots, zero_shot_text_demos)
+    """One prompt per query (``few_shot_prompt`` with nothing avoided)."""
     for query in queries:
-        demos = selector.select(query, k) if k else []
-        yield render_prompt(template, demos, query, text_only_demos=text_only)
+        yield few_shot_prompt(query, selector, template, shots=shots, zero_shot_text_demos=zero_shot_text_demos)

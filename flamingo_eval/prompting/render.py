@@ -47,9 +47,14 @@ def load_template(name_or_path: str, *, separator: str = "\n", prompts_dir: Path
     path = Path(name_or_path)
     if not path.suffix:
         path = prompts_dir / f"{name_or_path}.txt"
-    if not path.is_file():
-        raise SpecError(f"prompt template not found: {path}")
-    text = path.read_text()
+    try:
+        if not path.is_file():
+            raise SpecError(f"prompt template not found: {path}")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise SpecError(f"prompt template {path}: cannot read it ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise SpecError(f"prompt template {path}: not UTF-8 text (byte {err.start})") from None
     return PromptTemplate(text=text[:-1] if text.endswith("\n") else text, name=str(path), separator=separator)
 
 

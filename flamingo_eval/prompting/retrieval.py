@@ -9,19 +9,22 @@ or another benchmark sharing images, computes nothing again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..data.example import Example
 from ..data.media import load_image, sample_video_frames
-from ..errors import SpecError
+from ..errors import CacheWarning, MediaError, SpecError
 from ..model.vision.base import VisionEncoder
 
 
@@ -37,16 +40,26 @@ def module_fingerprint(module: nn.Module, *extra: str) -> str:
 
 
 def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (what caches key media by); ``MediaError`` naming it when unreadable."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:  # missing, a folder, no permission
+        raise MediaError(f"{path}: cannot read it ({err.strerror or err})") from None
     return h.hexdigest()
 
 
 class EmbeddingCache:
     """content key -> tensor, for one producer fingerprint; in memory, and on disk when ``directory`` is
-    given (one safetensors shard per flush under ``directory/<fingerprint>/``), stored as ``dtype``."""
+    given (one safetensors shard per flush under ``directory/<fingerprint>/``), stored as ``dtype``.
+
+    The disk copy is derived data, so it never stops a run: a shard that cannot be read (cut off,
+    damaged) or holds a NaN or infinite value is named once in a ``CacheWarning``, removed, and its
+    entries are computed again; a folder that cannot be written is named once and the cache goes on
+    in memory only.
+    """
 
     def __init__(self, directory: Path | None, fingerprint: str, *, dtype: torch.dtype = torch.float32) -> None:
         self.dtype = dtype
@@ -55,7 +68,24 @@ class EmbeddingCache:
         self.new: dict[str, torch.Tensor] = {}
         if self.folder is not None and self.folder.is_dir():
             for shard in sorted(self.folder.glob("*.safetensors")):
-                self.vectors.update(load_file(str(shard)))
+                self.vectors.update(self._read(shard))
+
+    @staticmethod
+    def _read(shard: Path) -> dict[str, torch.Tensor]:
+        """A shard's vectors; {} (and the shard removed, with a warning) when it is not usable."""
+        try:
+            vectors = load_file(str(shard))
+            for key, vector in vectors.items():
+                if vector.is_floating_point() and not bool(torch.isfinite(vector).all()):
+                    raise ValueError(f"entry {key} holds NaN or infinite values")
+        except Exception as err:  # SafetensorError, OSError, ...: whatever a damaged file raises
+            reason = (str(err).strip().splitlines() or [""])[0][:200]
+            warnings.warn(CacheWarning(f"{shard}: damaged cache file ({type(err).__name__}: {reason}); "
+                                       "removed, its entries will be computed again"), stacklevel=3)
+            with contextlib.suppress(OSError):
+                shard.unlink()
+            return {}
+        return vectors
 
     def __contains__(self, key: str) -> bool:
         return key in self.vectors
@@ -70,11 +100,16 @@ class EmbeddingCache:
         """Write the vectors added since the last flush as a new shard (named by its content)."""
         if self.folder is None or not self.new:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256("".join(sorted(self.new)).encode()).hexdigest()[:16]
         tmp = self.folder / f".{name}.tmp"
-        save_file(self.new, str(tmp))
-        tmp.replace(self.folder / f"{name}.safetensors")  # atomic: a crash leaves no half shard
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            save_file(self.new, str(tmp))
+            tmp.replace(self.folder / f"{name}.safetensors")  # atomic: a crash leaves no half shard
+        except (OSError, SafetensorError) as err:  # a full disk, a file where the folder should be, ...
+            warnings.warn(CacheWarning(f"{self.folder}: cannot write the cache ({type(err).__name__}: {err}); "
+                                       "going on without saving it to disk"), stacklevel=2)
+            self.folder = None
         self.new = {}
 
 
@@ -91,21 +126,43 @@ class _CachedEmbedder:
     def compute(self, examples: Sequence[Example]) -> torch.Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def __call__(self, examples: Sequence[Example]) -> torch.Tensor:
-        """examples -> (N, d) L2-normalised embeddings."""
+    def __call__(self, examples: Sequence[Example], failures: dict[str, MediaError] | None = None) -> torch.Tensor:
+        """examples -> (N, d) L2-normalised embeddings.
+
+        ``failures``: when given (``--skip-bad``), an example whose media cannot be read gets a zero row
+        (similar to nothing) and its error under its id, instead of stopping everything.
+        """
         keys = [self.key(ex) for ex in examples]
         missing = {k: ex for k, ex in zip(keys, examples) if k not in self.cache}
         todo = list(missing.items())
+        failed: set[str] = set()
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start : start + self.batch_size]
-            vectors = self.compute([ex for _, ex in chunk])
+            try:
+                vectors = list(self.compute([ex for _, ex in chunk]))
+            except MediaError:
+                if failures is None:
+                    raise
+                vectors = []
+                for key, ex in chunk:  # one at a time, to tell the bad items from the good
+                    try:
+                        vectors.append(self.compute([ex])[0])
+                    except MediaError as err:
+                        failures[ex.id], vector = err, None
+                        failed.add(key)
+                        vectors.append(vector)
             for (k, _), v in zip(chunk, vectors):
-                self.cache.put(k, v)
+                if v is not None:
+                    self.cache.put(k, v)
             self.computed += len(chunk)
         self.cache.flush()
         if not keys:
             return torch.zeros(0, 0)
-        return F.normalize(torch.stack([self.cache[k] for k in keys]), dim=-1)
+        good = [self.cache[k] for k in keys if k not in failed]
+        if not good:
+            return torch.zeros(len(keys), 1)
+        zero = torch.zeros_like(good[0])
+        return F.normalize(torch.stack([zero if k in failed else self.cache[k] for k in keys]), dim=-1)
 
 
 class ImageEmbedder(_CachedEmbedder):

@@ -9,14 +9,19 @@ or the order queries are processed in, so a run is reproducible and can be shard
 - ``rices`` / ``text``: the k pool items most similar to the query by image embedding (RICES,
   Yang et al. 2022, as OpenFlamingo uses it) or by question-text embedding; the most similar comes last,
   nearest to the query, as in OpenFlamingo.
-A query never appears among its own demonstrations.
+A query never appears among its own demonstrations, nor does any pool item in ``avoid`` (the runner
+passes pool items identical in content to the query, and items whose media cannot be read under
+``--skip-bad``). Avoided items that a query's draw (or ranking) does not reach change nothing for it:
+each strategy takes the first k allowed items of the order it would use without them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from collections.abc import Callable, Sequence
+
 import torch
 
 from ..data.example import Example
@@ -39,10 +44,19 @@ class RandomSelector:
         self.pool, self.seed, self.trial = tuple(pool), seed, trial
         self.ids = frozenset(ex.id for ex in self.pool)
 
-    def select(self, query: Example, k: int) -> list[Example]:
-        _check_size(k, len(self.pool) - (query.id in self.ids), query)
-        picks = random.Random(stable_seed(self.seed, self.trial, "random", query.id)).sample(range(len(self.pool)), min(k + 1, len(self.pool)))
-        return [self.pool[i] for i in picks if self.pool[i].id != query.id][:k]
+    def select(self, query: Example, k: int, avoid: frozenset[str] = frozenset()) -> list[Example]:
+        banned = avoid | {query.id}
+        _check_size(k, len(self.pool) - len(self.ids & banned), query)
+        # draw k + 1 (one may be the query itself); only when banned items cut the draw short is a
+        # larger one drawn, so a query's sample is the same as ever unless it drew a banned item
+        size = k + 1
+        while True:
+            rng = random.Random(stable_seed(self.seed, self.trial, "random", query.id))
+            picks = rng.sample(range(len(self.pool)), min(size, len(self.pool)))
+            chosen = [self.pool[i] for i in picks if self.pool[i].id not in banned][:k]
+            if len(chosen) == k or size >= len(self.pool):
+                return chosen
+            size *= 2
 
 
 class FixedSelector:
@@ -53,8 +67,9 @@ class FixedSelector:
         random.Random(stable_seed(seed, trial, "fixed")).shuffle(order)
         self.order = tuple(order)
 
-    def select(self, query: Example, k: int) -> list[Example]:
-        chosen = [ex for ex in self.order[: k + 1] if ex.id != query.id][:k]
+    def select(self, query: Example, k: int, avoid: frozenset[str] = frozenset()) -> list[Example]:
+        banned = avoid | {query.id}
+        chosen = list(itertools.islice((ex for ex in self.order if ex.id not in banned), k))
         _check_size(k, len(chosen), query)
         return chosen
 
@@ -67,11 +82,12 @@ class SimilaritySelector:
         self.pool_embeddings = pool_embeddings  # (P, d), row i for pool[i]
         self.embed_query = embed_query  # example -> (d,)
 
-    def select(self, query: Example, k: int) -> list[Example]:
+    def select(self, query: Example, k: int, avoid: frozenset[str] = frozenset()) -> list[Example]:
+        banned = avoid | {query.id}
         sims = self.pool_embeddings @ self.embed_query(query)  # (P,)
         # most similar first; equal similarity keeps pool order (stable sort), so the choice is deterministic
-        order = torch.sort(sims, descending=True, stable=True).indices[: k + 1].tolist()
-        chosen = [self.pool[i] for i in order if self.pool[i].id != query.id][:k]
+        order = torch.sort(sims, descending=True, stable=True).indices[: k + len(banned)].tolist()
+        chosen = [self.pool[i] for i in order if self.pool[i].id not in banned][:k]
         _check_size(k, len(chosen), query)
         return chosen[::-1]  # the most similar last, nearest the query
 

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
+from ..model.state_dicts import check_finite, load_torch, require_file
 from ..report.atomic import write_bytes_atomic
 
 CHECKPOINT = "checkpoint.pt"
@@ -42,22 +43,45 @@ def save_checkpoint(folder: Path, *, step: int, modules: dict[str, torch.nn.Modu
 def load_checkpoint(folder: Path, *, modules: dict[str, torch.nn.Module], optimizer: torch.optim.Optimizer,
                     rng: random.Random) -> dict[str, Any]:
     """Restore a checkpoint written by ``save_checkpoint`` into the given objects (strictly: every
-    saved parameter must exist with its shape); returns {"step", "best"}."""
+    saved parameter must exist with its shape); returns {"step", "best"}.
+
+    Everything that can be checked is checked before anything is restored: a missing, truncated or
+    foreign file, a missing part, a parameter that does not fit, a NaN or infinite tensor (weights or
+    optimiser moments) are ``WeightsError``s naming the file and the key.
+    """
     path = Path(folder) / CHECKPOINT
-    if not path.is_file():
+    if not path.exists():
         raise WeightsError(f"no checkpoint to resume from: {path} does not exist")
+    require_file(path, "checkpoint")
+    # our own file: the random states are pickled Python objects, which weights_only refuses
+    state = load_torch(path, weights_only=False, what="checkpoint")
+    missing = [key for key in _PARTS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise WeightsError(f"{path}: not a training checkpoint of this project (lacks {', '.join(missing)})")
+    saved = state["modules"]
+    for name, module in modules.items():
+        params = dict(module.named_parameters())
+        if not isinstance(saved, dict) or not isinstance(saved.get(name), dict):
+            raise WeightsError(f"{path}: holds no weights for {name}")
+        for key, value in saved[name].items():
+            if not isinstance(value, torch.Tensor) or key not in params or params[key].shape != value.shape:
+                raise WeightsError(f"{path}: {name}.{key} does not match the model being trained")
+        check_finite(saved[name], source=path, prefix=f"{name}.")
+    moments = state["optimizer"].get("state", {}) if isinstance(state["optimizer"], dict) else {}
+    for index, slots in moments.items():
+        check_finite(slots if isinstance(slots, dict) else {}, source=path, prefix=f"optimizer.state.{index}.")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)  # our own file: random states are pickled
-    except Exception as exc:  # a truncated or foreign file
-        raise WeightsError(f"{path}: cannot read the checkpoint ({type(exc).__name__}: {exc})") from exc
-    with torch.no_grad():
-        for name, module in modules.items():
-            params = dict(module.named_parameters())
-            for key, value in state["modules"][name].items():
-                if key not in params or params[key].shape != value.shape:
-                    raise WeightsError(f"{path}: {name}.{key} does not match the model being trained")
-                params[key].copy_(value)
-    optimizer.load_state_dict(state["optimizer"])
-    rng.setstate(state["python_rng"])
-    torch.set_rng_state(state["torch_rng"])
+        with torch.no_grad():
+            for name, module in modules.items():
+                params = dict(module.named_parameters())
+                for key, value in saved[name].items():
+                    params[key].copy_(value)
+        optimizer.load_state_dict(state["optimizer"])
+        rng.setstate(state["python_rng"])
+        torch.set_rng_state(state["torch_rng"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as err:  # parts of the wrong shape or kind
+        raise WeightsError(f"{path}: cannot restore the training state ({type(err).__name__}: {err})") from err
     return {"step": state["step"], "best": state["best"]}
+
+
+_PARTS = ("step", "modules", "optimizer", "python_rng", "torch_rng", "best")  # what save_checkpoint writes

@@ -40,6 +40,14 @@ class Mixture:
     weight: float = 1.0  # the paper's lambda: the weighted sum of per-data-set losses is minimised
     batch_size: int | None = None  # sequences per step from this data set; None: the recipe's batch_size
 
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("sources must name at least one source")
+        if not 1 <= self.chunks[0] <= self.chunks[1]:
+            raise ValueError(f"chunks must be [fewest, most] with 1 <= fewest <= most, got {list(self.chunks)}")
+        if self.weight < 0 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError(f"weight must be >= 0 and batch_size >= 1, got {self.weight} and {self.batch_size}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Recipe:
@@ -67,24 +75,27 @@ class Recipe:
     bf16: bool = True  # bfloat16 autocast (on a CPU it is ~1.6x faster than float32)
     source_file: str | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        counts = ("steps", "batch_size", "max_frames", "eval_every", "checkpoint_every", "val_sequences")
+        for name in counts:  # a 0 here divides by zero or loops forever far from the recipe
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.warmup < 0 or self.val_shots < 0:
+            raise ValueError(f"warmup and val_shots must be >= 0, got {self.warmup} and {self.val_shots}")
+
 
 def load_recipe(name_or_path: str | Path) -> Recipe:
+    """A recipe by name (a YAML file next to this module) or path. Every value is checked against its
+    field's type; a mistake is a ``SpecError`` naming the file and the key (``sources.vqa.rename``)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = RECIPES_DIR / f"{name_or_path}.yaml"
     data = read_yaml(path, "training recipe")
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a recipe must be a mapping")
-    data = dict(data)
-    data["sources"] = {k: build_dataclass(Source, v, f"sources.{k}", path) for k, v in (data.get("sources") or {}).items()}
-    mixtures = {}
-    for key, value in (data.get("mixtures") or {}).items():
-        value = dict(value)
-        value["sources"] = tuple(value.get("sources", ()))
-        value["chunks"] = tuple(value.get("chunks", (1, 1)))
-        mixtures[key] = build_dataclass(Mixture, value, f"mixtures.{key}", path)
-        unknown = [s for s in mixtures[key].sources if s not in data["sources"]]
+    recipe = build_dataclass(Recipe, data, "", path)
+    for key, mixture in recipe.mixtures.items():
+        unknown = [s for s in mixture.sources if s not in recipe.sources]
         if unknown:
-            raise SpecError(f"{path}: mixtures.{key} names unknown source {unknown[0]!r}")
-    data["mixtures"] = mixtures
-    return dataclasses.replace(build_dataclass(Recipe, data, "", path), source_file=str(path))
+            raise SpecError(f"{path}: mixtures.{key}.sources names unknown source {unknown[0]!r}")
+    return dataclasses.replace(recipe, source_file=str(path))

@@ -72,3 +72,55 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+# ---------------------------------------------------------------- clips of real lengths
+
+CLIP_SIZE = (64, 48)  # width, height: 8 x 6 blocks of 8 x 8 pixels
+CLIP_CODECS = {".mp4": "libx264", ".avi": "mpeg4", ".webm": "libvpx", ".h264": "libx264"}  # what each usually holds
+CLIP_FORMATS = {".mp4": "mp4", ".avi": "avi", ".webm": "webm", ".h264": "h264"}  # .h264: a raw stream, no timestamps
+_BITS = 12  # frame index in the first 12 blocks (row by row): clips up to 4096 frames
+
+
+@lru_cache(maxsize=None)
+def _clip_bytes(seconds: float, rate: int, ext: str, gop: int | None, mark: int) -> bytes:
+    """An encoded clip, made once per process and copied to every path that asks for the same one."""
+    import io
+
+    width, height = CLIP_SIZE
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=CLIP_FORMATS[ext]) as container:
+        fast = {"deadline": "realtime", "cpu-used": "8"} if ext == ".webm" else {}  # libvpx's default is slow
+        stream = container.add_stream(CLIP_CODECS[ext], rate=rate, options=fast)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if gop is not None:
+            stream.gop_size = gop
+        for i in range(round(seconds * rate)):
+            bits = [(i >> b) & 1 for b in range(_BITS)] + [(b % 2) ^ ((mark >> b) & 1) for b in range(48 - _BITS)]
+            blocks = np.array(bits, np.uint8).reshape(6, 8) * 192 + 32  # (rows, cols) of 32 or 224
+            pixels = np.kron(blocks, np.ones((8, 8), np.uint8))  # (6, 8) -> (48, 64): 8x8 pixel blocks
+            frame = av.VideoFrame.from_ndarray(np.repeat(pixels[:, :, None], 3, axis=2), format="rgb24")  # (48, 64, 3)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):  # flush the encoder
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def write_clip(path: Path, *, seconds: float, rate: int, gop: int | None = None, mark: int = 0) -> Path:
+    """A ``seconds``-long clip at ``rate`` fps, 64x48, in the container the path's extension names
+    (mp4: H.264, avi: MPEG-4 part 2, webm: VP8, h264: a raw H.264 stream without timestamps or
+    index), key frames every ``gop`` frames (None: the
+    encoder's default). Frame i shows i in binary in its first 12 blocks (``clip_frame_index``); the
+    other 36 blocks show ``mark``, so clips with different marks differ in content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_clip_bytes(float(seconds), rate, path.suffix.lower(), gop, mark))
+    return path
+
+
+def clip_frame_index(image: Image.Image) -> int:
+    """The index a ``write_clip`` frame shows (its first 12 blocks, bright = 1)."""
+    pixels = np.asarray(image.convert("L"), np.float32)  # (48, 64)
+    blocks = pixels.reshape(6, 8, 8, 8).mean(axis=(1, 3))  # (48, 64) -> (6 rows, 8, 8 cols, 8) -> (6, 8) block means
+    bits = (blocks.reshape(-1)[:_BITS] > 128).astype(int)
+    return int(sum(int(b) << i for i, b in enumerate(bits)))

@@ -19,7 +19,10 @@ from flamingo_eval.data.media import (
     sample_video_frames,
 )
 from flamingo_eval.data.example import MediaRef
+from flamingo_eval.data.media import KeyFrame, _choose_times, _decode_at, _decode_sequential, _frame_times, _seek_plan
 from flamingo_eval.model.vision import ImageTransform
+
+from .fixtures import clip_frame_index, write_clip
 
 STEP = 5  # frame i is solid grey level STEP * i, so a decoded frame tells its own index
 
@@ -66,7 +69,7 @@ def test_other_rates(five_seconds: Path) -> None:
 
 def test_max_frames_spreads_over_the_whole_video(five_seconds: Path) -> None:
     assert [frame_index(f) for f in sample_video_frames(five_seconds, fps=1.0, max_frames=3)] == [0, 20, 40]
-    assert [frame_index(f) for f in sample_video_frames(five_seconds, fps=1.0, max_frames=1)] == [0]
+    assert [frame_index(f) for f in sample_video_frames(five_seconds, fps=1.0, max_frames=1)] == [20]  # the middle
     assert len(sample_video_frames(five_seconds, fps=1.0, max_frames=10)) == 5  # fewer samples: all kept
 
 
@@ -132,3 +135,67 @@ def test_a_clip_of_the_video(five_seconds: Path) -> None:
         sample_video_frames(five_seconds, start=7.0, end=8.0)
     with pytest.raises(ValueError, match="only a video"):
         MediaRef(five_seconds, "image", start=1.0)
+
+
+# ---------------------------------------------------------------- seeking to key frames
+
+
+def same_pixels(a: list[Image.Image], b: list[Image.Image]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("name,gop", [("gop10.mp4", 10), ("gop25.webm", 25), ("gop12.avi", 12)])
+def test_seeking_gives_the_frames_of_sequential_decoding(tmp_path: Path, name: str, gop: int) -> None:
+    path = write_clip(tmp_path / name, seconds=12, rate=25, gop=gop)
+    times, keyframes = _frame_times(path)
+    wanted = _choose_times(times, fps=1.0, max_frames=None)
+    plan = _seek_plan(wanted, keyframes, times)
+    assert sum(key is not None for key in plan) >= 8, "most seconds start past a key frame: this must seek"
+    assert all(key is None or wanted[i - 1] < key.time <= wanted[i] for i, key in enumerate(plan))
+    seeking = _decode_at(path, wanted, keyframes, times)
+    assert [clip_frame_index(f) for f in seeking] == [25 * s for s in range(12)]
+    assert same_pixels(seeking, _decode_sequential(path, wanted))
+
+
+def test_a_clip_late_in_the_video_seeks_to_its_start(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "gop10.mp4", seconds=12, rate=25, gop=10)
+    times, keyframes = _frame_times(path)
+    wanted = _choose_times([t for t in times if 7.5 <= t <= 10.5], fps=1.0, max_frames=None)
+    assert _seek_plan(wanted, keyframes, times)[0] == keyframes[18]  # the key frame at 7.2 s (frame 180)
+    assert keyframes[18].time == pytest.approx(7.2)
+    frames = sample_video_frames(path, fps=1.0, start=7.5, end=10.5)
+    assert [clip_frame_index(f) for f in frames] == [188, 213, 238]  # 7.52, 8.52, 9.52 s (10.48 - 7.52 < 3 s)
+    assert same_pixels(frames, _decode_sequential(path, wanted))
+
+
+def test_where_seeking_does_not_apply_every_frame_is_decoded(tmp_path: Path) -> None:
+    # every frame wanted: no key frame lies past the next frame to decode
+    path = write_clip(tmp_path / "gop10.mp4", seconds=2, rate=25, gop=10)
+    times, keyframes = _frame_times(path)
+    assert len(keyframes) == 5
+    assert _seek_plan(times, keyframes, times) == [None] * 50
+    assert [clip_frame_index(f) for f in sample_video_frames(path, fps=25.0)] == list(range(50))
+    # one key frame (x264's default interval is 250 frames): nothing to seek to
+    path = write_clip(tmp_path / "default.mp4", seconds=8, rate=25)
+    times, keyframes = _frame_times(path)
+    wanted = _choose_times(times, fps=1.0, max_frames=None)
+    assert len(keyframes) == 1 and _seek_plan(wanted, keyframes, times) == [None] * 8
+    assert [clip_frame_index(f) for f in _decode_at(path, wanted, keyframes, times)] == [25 * s for s in range(8)]
+
+
+def test_a_stream_without_timestamps_has_no_key_frames_and_decodes_sequentially(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "raw.h264", seconds=4, rate=25, gop=10)  # raw H.264: packets carry no times
+    times, keyframes = _frame_times(path)
+    assert len(times) == 100 and keyframes == []
+    assert [clip_frame_index(f) for f in sample_video_frames(path, fps=1.0)] == [0, 25, 50, 75]
+
+
+def test_a_seek_that_lands_elsewhere_falls_back_to_sequential_decoding(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "gop10.mp4", seconds=12, rate=25, gop=10)
+    times, keyframes = _frame_times(path)
+    wanted = _choose_times(times, fps=1.0, max_frames=None)
+    at_eight = next(key for key in keyframes if abs(key.time - 8.0) < 1e-6)
+    lying = [keyframes[0], KeyFrame(time=3.0, pts=at_eight.pts)]  # an index that puts 8 s at 3 s
+    assert _seek_plan(wanted, lying, times)[3] == lying[1]
+    frames = _decode_at(path, wanted, lying, times)
+    assert [clip_frame_index(f) for f in frames] == [25 * s for s in range(12)]  # not frame 200 for 3 s

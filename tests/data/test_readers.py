@@ -299,3 +299,47 @@ def test_vizwiz_errors(tmp_path: Path) -> None:
     assert read_examples("vizwiz", tmp_path, entry, problems) == []
     assert [(s.id, "not found" in s.reason) for s in problems.skipped] == [("VizWiz_val_00000001", True),
                                                                           ("VizWiz_val_00000000", False)]
+
+
+# ---------------------------------------------------------------- faults named across readers
+
+
+def test_vqa_annotation_without_a_question_is_reported(tmp_path: Path) -> None:
+    entry = vqa(tmp_path)
+    path = tmp_path / entry["annotations"]
+    data = json.loads(path.read_text())
+    data["annotations"].append(dict(data["annotations"][0], question_id=4242))
+    write_json(path, data)
+    with pytest.raises(DataError, match=r"annotations.json: record 4242: annotation without a question"):
+        read_examples("vqa", tmp_path, entry)
+    problems = Problems(skip=True)
+    assert len(read_examples("vqa", tmp_path, entry, problems)) == 3  # the questions are all fine
+    assert [(s.id, Path(s.file).name) for s in problems.skipped] == [("4242", "v2_mscoco_val2014_annotations.json")]
+
+
+def test_vqa_answer_faults_name_the_annotations_file(tmp_path: Path) -> None:
+    entry = vqa(tmp_path)
+    path = tmp_path / entry["annotations"]
+    data = json.loads(path.read_text())
+    data["annotations"][1]["answers"][0]["answer"] = 7
+    write_json(path, data)
+    with pytest.raises(DataError, match=r"v2_mscoco_val2014_annotations.json: record 1000: field 'answer' should be text"):
+        read_examples("vqa", tmp_path, entry)
+    data["annotations"][1]["answers"][0]["answer"] = "two <|endofchunk|>"
+    write_json(path, data)
+    with pytest.raises(DataError, match=r"annotations.json: record 1000: its target holds the model's control token "
+                                        r"'<\|endofchunk\|>'"):
+        read_examples("vqa", tmp_path, entry)
+
+
+def test_control_tokens_in_a_question_are_refused_and_skippable(tmp_path: Path) -> None:
+    entry = vqa(tmp_path)
+    path = tmp_path / entry["questions"]
+    data = json.loads(path.read_text())
+    data["questions"][1]["question"] = "What is <image> here?"
+    write_json(path, data)
+    with pytest.raises(DataError, match=r"questions.json: record 2000: its question holds the model's control token '<image>'"):
+        read_examples("vqa", tmp_path, entry)
+    problems = Problems(skip=True)
+    assert [ex.id for ex in read_examples("vqa", tmp_path, entry, problems)] == ["1000", "1001"]
+    assert [s.id for s in problems.skipped] == ["2000"]

@@ -157,6 +157,12 @@ def test_ivqa_errors(tmp_path: Path) -> None:
     write_csv(tmp_path / "test.csv", IVQA_HEADER[:4], [])
     with pytest.raises(DataError, match="test.csv lacks the column"):
         read_examples("ivqa", tmp_path, entry)
+    write_csv(tmp_path / "test.csv", IVQA_HEADER, [["abc123", 23, 33, "q1?", "a", "", "", "", ""]])  # no split cell
+    with pytest.raises(DataError, match=r"test.csv: record abc123_23_33: line 2 has 9 cells but the header has 10"):
+        read_examples("ivqa", tmp_path, entry)
+    (tmp_path / "test.csv").write_bytes(b"video_id,start,end,question\n\xff\n")
+    with pytest.raises(DataError, match=r"test.csv is not UTF-8 text: byte 28 \(line 2\)"):
+        read_examples("ivqa", tmp_path, entry)
 
 
 # ---------------------------------------------------------------- nextqa

@@ -31,7 +31,7 @@ def write_vqav2(root: Path) -> None:
         for i in range(count):
             image_id, qid = offset + i, (offset + i) * 10 + 1
             write_jpeg(root / subtype / f"COCO_{subtype}_{image_id:012d}.jpg", i)
-            questions.append({"image_id": image_id, "question": f"What is shown {i}?", "question_id": qid})
+            questions.append({"image_id": image_id, "question": f"What is shown {image_id}?", "question_id": qid})
             answers = [WORDS[(i + j // 4) % 6] for j in range(10)]
             annotations.append({"question_id": qid, "image_id": image_id, "question_type": "what is",
                                 "answer_type": "yes/no" if i % 2 else "other", "multiple_choice_answer": answers[0],

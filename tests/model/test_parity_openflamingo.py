@@ -69,3 +69,20 @@ def test_generation_matches_reference(pair, noise_images, batch, beams, length_p
     if early_stop and (beams == 1 or length_penalty == 0.0):
         # (with length_penalty 1 a longer hypothesis may win, but the stopped ones still shaped the search)
         assert any(row[-1] in stops and len(row) < 12 for row in got), "this case must exercise early stopping"
+
+
+def test_video_frames_without_temporal_embeddings_match_reference(pair, noise_images):
+    """OpenFlamingo's models have no temporal embeddings (``max_num_frames=None``); its resampler given
+    F > 1 frames concatenates their patches, as ours does (the ``pool`` frame policy). (Its ``Flamingo``
+    refuses F > 1 before the resampler, so the comparison is of the resamplers, on the same features.)"""
+    ours, ref = pair
+    assert ours.model.perceiver.frame_embs is None and ref.perceiver.frame_embs is None
+    videos = [ours.pixels(noise_images[i : i + 3]) for i in range(3)]  # each (F=3, 3, H, W), frames differ
+    with torch.no_grad():
+        features = ours.model.vision_features(videos)  # [(F, v, d)] from the shared frozen encoder
+        expected = ref.perceiver(torch.stack(features)[None])[0]  # (1, T=3, F, v, d) -> (1, T, n, d) -> (T, n, d)
+        got = ours.model.encode_media(videos)  # (3, n, d)
+        one_frame = ours.model.encode_media([v[:1] for v in videos])
+    assert got.shape == expected.shape
+    assert (got - expected).abs().max().item() < 1e-4
+    assert (got - one_frame).abs().max().item() > 1e-3, "the extra frames must change the output"

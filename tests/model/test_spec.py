@@ -33,9 +33,14 @@ def write(tmp_path, data, name="spec.yaml"):
         (lambda d: d["xattn"].__setitem__("every_n", 2), r"spec.yaml: unknown key xattn.every_n"),
         (lambda d: d["xattn"].__setitem__("attend", "first"), r"spec.yaml: xattn: xattn.attend must be one of"),
         (lambda d: d.pop("lm"), r"spec.yaml: missing key lm"),
-        (lambda d: d.__setitem__("perceiver", [1, 2]), r"spec.yaml: perceiver must be a mapping"),
+        (lambda d: d.__setitem__("perceiver", [1, 2]), r"spec.yaml: perceiver: expected mapping \(PerceiverConfig\), got list \[1, 2\]"),
+        (lambda d: d["perceiver"].__setitem__("depth", "2"), r"spec.yaml: perceiver.depth: expected int, got str '2'"),
+        (lambda d: d["perceiver"].__setitem__("max_frames", 2.5), r"spec.yaml: perceiver.max_frames: expected int or None, got float 2.5"),
+        (lambda d: d["lm"].__setitem__("config", "llama"), r"spec.yaml: lm.config: expected mapping or None, got str 'llama'"),
+        (lambda d: d["xattn"].__setitem__("dense_without_media", 1), r"spec.yaml: xattn.dense_without_media: expected bool, got int 1"),
+        (lambda d: d["xattn"].__setitem__("heads", 0), r"spec.yaml: xattn: xattn.heads must be >= 1, got 0"),
     ],
-    ids=["top-level", "nested", "value", "missing", "type"],
+    ids=["top-level", "nested", "value", "missing", "type", "int-as-text", "float-for-int", "mapping", "int-for-bool", "range"],
 )
 def test_malformed_spec_names_file_and_key(tmp_path, change, message):
     data = yaml.safe_load(get_spec("tiny").source.read_text())

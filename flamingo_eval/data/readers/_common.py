@@ -9,14 +9,16 @@ naming the file and record, or records the skip when the user asked to skip bad 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ...control_tokens import CONTROL_TOKENS
 from ...errors import DataError
 from ..example import Example, MediaRef
-from ..formats import Problems
+from ..formats import Problems, file_problem, file_state
 
 
 class RecordError(Exception):
@@ -32,43 +34,91 @@ class RecordError(Exception):
 # ---------------------------------------------------------------- files
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file; ``DataError`` naming it when it is missing or not valid JSON."""
-    if not path.is_file():
-        raise DataError(f"{path} not found")
+def read_text(path: Path) -> str:
+    """A data file's text; ``DataError`` naming it when it is missing, a folder, unreadable, or not
+    UTF-8 (with the offending byte's line). A byte-order mark (spreadsheet exports) is dropped."""
+    state = file_state(path)
+    if state != "file":
+        raise DataError(f"{path} {state}")
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"{path} is not valid JSON: {err}") from err
+        data = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"{path}: cannot read it ({err.strerror or err})") from err
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise DataError(f"{path} is not UTF-8 text: byte {err.start} (line {line}) is {data[err.start:err.start + 1]!r}") from None
 
 
-def load_csv(path: Path, required: Sequence[str] = ()) -> tuple[list[str], list[dict[str, str | None]]]:
-    """The columns and rows of a CSV file with a header line; a row is ``{column: cell text}``.
+def load_json(path: Path) -> Any:
+    """Parse a JSON file; ``DataError`` naming it when it is missing, empty, not UTF-8 or not valid JSON."""
+    content = read_text(path)
+    if not content.strip():
+        raise DataError(f"{path} is empty (expected JSON)")
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise DataError(f"{path} is not usable JSON: it is nested too deeply") from None
 
-    ``DataError`` naming the file when it is missing, has no header, or its header lacks a column
-    of ``required``. A row shorter than the header has ``None`` in the missing cells.
+
+class CsvRow(dict):
+    """One CSV row, ``{column: cell text}``; columns the row lacks hold None. ``line`` is the row's
+    line in the file; ``check`` refuses a row whose cell count differs from the header's (a shifted
+    or cut row would otherwise put cells under the wrong columns)."""
+
+    def __init__(self, columns: Sequence[str], cells: Sequence[str], line: int) -> None:
+        super().__init__(zip(columns, cells))
+        self.update({column: None for column in columns[len(cells):]})
+        self.line, self.cells, self.columns = line, len(cells), len(columns)
+
+    def check(self) -> None:
+        if self.cells != self.columns:
+            raise RecordError(f"line {self.line} has {self.cells} cells but the header has {self.columns} columns")
+
+
+def load_csv(path: Path, required: Sequence[str] = ()) -> tuple[list[str], list[CsvRow]]:
+    """The columns and rows of a CSV file with a header line.
+
+    ``DataError`` naming the file when it is missing, not UTF-8, not valid CSV (with the line), has no
+    header, a column twice, or lacks a column of ``required``. Rows of the wrong length are kept, and
+    refused by ``collect`` as record problems (see ``CsvRow``); blank lines are ignored.
     """
-    if not path.is_file():
-        raise DataError(f"{path} not found")
-    # utf-8-sig: a byte-order mark (spreadsheet exports) must not become part of the first column name
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
             raise DataError(f"{path} is empty (no CSV header line)")
-        columns = [name.strip() for name in reader.fieldnames]
+        columns = [name.strip() for name in header]  # header cells with stray spaces (" question") still match
+        twice = sorted({name for name in columns if columns.count(name) > 1})
+        if twice:
+            raise DataError(f"{path}: the column {twice[0]!r} appears twice in the header")
         missing = [name for name in required if name not in columns]
         if missing:
             raise DataError(f"{path} lacks the column(s) {', '.join(missing)} (has: {', '.join(columns)})")
-        reader.fieldnames = columns  # header cells with stray spaces (" question") still match
-        return columns, [dict(row) for row in reader]
+        rows = [CsvRow(columns, cells, reader.line_num) for cells in reader if cells]
+    except csv.Error as err:
+        raise DataError(f"{path}: line {reader.line_num} is not valid CSV: {err}") from None
+    return columns, rows
 
 
 def mapping_of(data: Any, path: Path, key: str) -> list[Any]:
     """``data[key]`` as a list: the record list of a JSON file shaped ``{key: [...]}``."""
     if not isinstance(data, Mapping) or not isinstance(data.get(key), list):
-        raise DataError(f"{path} does not look right: expected a JSON object with a list under {key!r}")
+        got = f"a JSON object whose {key!r} is {json_kind(data.get(key))}" if isinstance(data, Mapping) else json_kind(data)
+        raise DataError(f"{path} does not look right: expected a JSON object with a list under {key!r}, got {got}")
     return data[key]
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in words, for messages: ``a JSON list``, ``a number``, ``missing``."""
+    if value is None:
+        return "null or missing"
+    kinds = ((bool, "true/false"), (int, "a number"), (float, "a number"), (str, "text"), (list, "a JSON list"),
+             (dict, "a JSON object"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
 
 def split_names(entry: Mapping[str, Any], key: str = "split") -> set[str] | None:
@@ -89,7 +139,7 @@ def format_pattern(pattern: str, where: str, **fields: Any) -> str:
         return pattern.format(**fields)
     except (KeyError, IndexError) as err:
         raise DataError(f"{where} {pattern!r} uses an unknown field {err}; it may use {', '.join(fields)}") from err
-    except ValueError as err:
+    except (ValueError, TypeError) as err:  # e.g. {image_id:012d} given text, or a list
         raise RecordError(f"cannot fill {where} {pattern!r} with {fields}: {err}") from err
 
 
@@ -117,6 +167,15 @@ def text(record: Mapping[str, Any], key: str, *, allow_empty: bool = False) -> s
     return value
 
 
+def optional_text(record: Mapping[str, Any], key: str) -> str | None:
+    """A text field a record may lack (answer_type, question_type): None when absent or null,
+    ``RecordError`` when it holds something else (results group rows by such fields)."""
+    value = record.get(key)
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"field {key!r} should be text, got {value!r}")
+    return value
+
+
 def ident(record: Mapping[str, Any], key: str) -> str:
     """An id field (JSON int or string) as a string; ``RecordError`` if absent or of another type."""
     value = field(record, key)
@@ -138,12 +197,15 @@ def integer(record: Mapping[str, Any], key: str) -> int:
     raise RecordError(f"field {key!r} should be an integer, got {value!r}")
 
 
-def texts(values: Any, key: str) -> list[str]:
-    """A non-empty list of strings (captions, answers); ``RecordError`` otherwise."""
+def texts(values: Any, key: str, *, allow_empty: bool = False) -> list[str]:
+    """A non-empty list of strings (captions, answers); ``RecordError`` otherwise. A blank element is
+    refused unless ``allow_empty`` (an annotator's answer may be blank; a caption may not)."""
     if not isinstance(values, list) or not values:
         raise RecordError(f"field {key!r} should be a non-empty list, got {values!r}")
     if not all(isinstance(v, str) for v in values):
         raise RecordError(f"field {key!r} should hold only text, got {values!r}")
+    if not allow_empty and not all(v.strip() for v in values):
+        raise RecordError(f"field {key!r} holds an empty text: {values!r}")
     return values
 
 
@@ -184,14 +246,14 @@ class MediaFiles:
     (thousands of VQA questions share an image)."""
 
     def __init__(self) -> None:
-        self._exists: dict[Path, bool] = {}
+        self._problem: dict[Path, str | None] = {}
 
     def ref(self, path: Path, kind: str) -> MediaRef:
-        """A ``MediaRef`` for ``path``; ``RecordError`` naming the file when it does not exist."""
-        if path not in self._exists:
-            self._exists[path] = path.is_file()
-        if not self._exists[path]:
-            raise RecordError(f"{kind} file not found: {path}")
+        """A ``MediaRef`` for ``path``; ``RecordError`` naming the file when it is not a regular file."""
+        if path not in self._problem:
+            self._problem[path] = file_problem(path, f"{kind} file")
+        if self._problem[path] is not None:
+            raise RecordError(self._problem[path])
         return MediaRef(path=path, kind=kind)
 
 
@@ -203,12 +265,17 @@ def collect(
     records: Iterable[tuple[str, Any]],
     parse: Callable[[Mapping[str, Any]], Iterable[Example]],
     problems: Problems,
+    *,
+    field_files: Mapping[str, Path] | None = None,
 ) -> list[Example]:
     """Run ``parse`` on each ``(record_id, record)`` and gather the examples, in file order.
 
     ``parse`` returns the record's examples (none when a split filter leaves it out) or raises
-    ``RecordError``, which is reported against ``file`` and ``record_id``. An example id seen before
-    is reported too (the later record), so ids stay unique within the split.
+    ``RecordError``, which is reported against ``file`` and ``record_id``. A record that is not a
+    mapping, a CSV row of the wrong length, and an example whose text holds a control token (see
+    ``check_text``) are reported the same way, the last against ``field_files[field]`` when the text
+    came from another file (VQA answers: the annotations). An example id seen before is reported too
+    (the later record), so ids stay unique within the split.
     """
     examples: list[Example] = []
     seen: set[str] = set()
@@ -216,7 +283,11 @@ def collect(
         try:
             if not isinstance(record, Mapping):
                 raise RecordError(f"is not a JSON object: {record!r}")
+            if isinstance(record, CsvRow):
+                record.check()
             made = list(parse(record))
+            for example in made:
+                check_text(example, field_files or {})
         except RecordError as err:
             problems.report(err.file or file, record_id, str(err))
             continue
@@ -227,6 +298,34 @@ def collect(
             seen.add(example.id)
             examples.append(example)
     return examples
+
+
+def check_text(example: Example, field_files: Mapping[str, Path]) -> None:
+    """``RecordError`` when a text that can reach a prompt (question, target, references, options)
+    holds one of the model's control tokens, or is not valid Unicode (a lone surrogate, as JSON's
+    ``\\udc80`` escapes give, cannot be tokenised).
+
+    Refused rather than escaped: the tokenizer would read ``<image>`` in a question as the real media
+    token (the prompt's media count then breaks, or worse, lines up wrongly), there is no escape the
+    tokenizer would undo, and an escape would change the text scored against. Official data never
+    holds these strings, so a record that does is broken; ``--skip-bad`` lists it.
+    """
+    named = [("question", example.question), ("target", example.target)]
+    named += [(f"references[{i}]", text) for i, text in enumerate(example.references)]
+    named += [(f"options[{i}]", text) for i, text in enumerate(example.options)]
+    for name, value in named:
+        if value is None:
+            continue
+        where = field_files.get(name.partition("[")[0])
+        for token in CONTROL_TOKENS:
+            if token in value:
+                raise RecordError(f"its {name} holds the model's control token {token!r} (refused: in a prompt it "
+                                  f"would act as a real one): {value!r}", file=where)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RecordError(f"its {name} is not valid Unicode text (a lone surrogate, e.g. an escaped non-UTF-8 "
+                              f"byte): {value!r}", file=where) from None
 
 
 def labelled(records: Iterable[Any], keys: Sequence[str]) -> Iterable[tuple[str, Any]]:

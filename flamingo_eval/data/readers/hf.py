@@ -19,7 +19,7 @@ from PIL import Image
 
 from ...errors import DataError
 from ..example import Example, MediaRef
-from ..formats import Problems, entry_path, register_format
+from ..formats import Problems, entry_path, file_problem, file_state, register_format
 from ._common import RecordError, collect
 
 LOADERS = ("disk", "parquet", "imagefolder")
@@ -56,6 +56,8 @@ def read(root: Path, entry: dict[str, Any], problems: Problems) -> list[Example]
         raise DataError(f"hf loader must be one of {', '.join(LOADERS)}, got {loader!r}")
     fields = _fields(entry)
     split = entry.get("split")
+    if split is not None and not isinstance(split, str):
+        raise DataError(f"hf split must be a split name, got {split!r}")
     columns, rows = _open(path, loader, split)
     for key, spec in fields.items():
         for column in spec if key == "meta" else [spec]:
@@ -86,7 +88,11 @@ def read(root: Path, entry: dict[str, Any], problems: Problems) -> list[Example]
             target = options[answer_index]
         else:
             target = None
-        question = _first_text(_value(row, fields["question"]), fields["question"]) if "question" in fields else None
+        question = None
+        if "question" in fields:  # a mapped question may not be missing or blank, as in every reader
+            question = _first_text(_value(row, fields["question"]), fields["question"])
+            if question is None or not question.strip():
+                raise RecordError(f"has no question (column {fields['question']!r} is {question!r})")
         return [
             Example(
                 id=row["__id"],
@@ -100,7 +106,7 @@ def read(root: Path, entry: dict[str, Any], problems: Problems) -> list[Example]
             )
         ]
 
-    return collect(path, _with_ids(rows, fields.get("id")), parse, problems)
+    return collect(path, _with_ids(_named_failures(path, rows), fields.get("id")), parse, problems)
 
 
 # ---------------------------------------------------------------- the entry
@@ -149,8 +155,8 @@ def _open(path: Path, loader: str, split: str | None) -> tuple[list[str], Iterat
             dataset = datasets.load_from_disk(str(path))
         else:
             dataset = datasets.load_dataset("imagefolder", data_dir=str(path), split=split or "train")
-    except (FileNotFoundError, ValueError) as err:
-        raise DataError(f"cannot load the dataset at {path} ({loader}): {err}") from err
+    except Exception as err:  # datasets / pyarrow / json raise many types for a missing or damaged dataset
+        raise DataError(f"cannot load the dataset at {path} ({loader}): {type(err).__name__}: {err}") from err
     if isinstance(dataset, datasets.DatasetDict):
         if split is None and len(dataset) == 1:
             split = next(iter(dataset))
@@ -183,6 +189,17 @@ def _open_parquet(path: Path, split: str | None) -> tuple[list[str], Iterator[di
             raise DataError(f"{file} has the columns {handle.schema_arrow.names}, unlike {files[0]} ({columns})")
     rows = (row for handle in opened for batch in handle.iter_batches(batch_size=_BATCH) for row in batch.to_pylist())
     return columns, rows
+
+
+def _named_failures(path: Path, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows, with a failure to read them (a damaged parquet page or arrow file, found only when its
+    batch is read) turned into a ``DataError`` naming the dataset and the row reached."""
+    number = 0
+    try:
+        for number, row in enumerate(rows):
+            yield row
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... mid-file
+        raise DataError(f"{path}: cannot read the rows after row {number}: {type(err).__name__}: {err}") from err
 
 
 def _with_ids(rows: Iterator[dict[str, Any]], id_column: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -232,8 +249,8 @@ def _references(row: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[str,
     if "references" not in fields:
         return ()
     value = _value(row, fields["references"])
-    if value is None:
-        raise RecordError(f"has no references (column {fields['references']!r} is empty)")
+    if value is None or value == []:  # nothing to score against, as an empty answer list elsewhere
+        raise RecordError(f"has no references (column {fields['references']!r} is {value!r})")
     return tuple(_strings(value, f"column {fields['references']!r}"))
 
 
@@ -275,21 +292,26 @@ class MediaCache:
             value.save(buffer, format="PNG")
             return MediaRef(self._store(buffer.getvalue(), ".png"), kind)
         if isinstance(value, Mapping) and value.get("bytes"):
-            data = value["bytes"]
-            suffix = _image_suffix(data) if kind == "image" else Path(value.get("path") or "x.mp4").suffix
+            data, name = value["bytes"], value.get("path")
+            if not isinstance(data, bytes) or not (name is None or isinstance(name, str)):
+                raise RecordError(f"{kind} cell should hold bytes and a path, got {type(data).__name__} and {name!r}")
+            suffix = _image_suffix(data) if kind == "image" else Path(name or "x.mp4").suffix
             return MediaRef(self._store(data, suffix), kind)
         if isinstance(value, Mapping):
             value = value.get("path")
         if not isinstance(value, str) or not value:
             raise RecordError(f"{kind} cell holds neither a path nor image data: {value!r}")
         path = self.root / value  # an absolute path stays as it is
-        if not path.is_file():
-            raise RecordError(f"{kind} file not found: {path}")
+        problem = file_problem(path, f"{kind} file")
+        if problem is not None:
+            raise RecordError(problem)
         return MediaRef(path, kind)
 
     def _store(self, data: bytes, suffix: str) -> Path:
         target = self.folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-        if not target.is_file():
+        # a file named by its content's hash holds exactly these bytes; one of another size was cut off
+        # (a crash before this atomic writer existed, a full disk) and is written again
+        if file_state(target) != "file" or target.stat().st_size != len(data):
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.{os.getpid()}.part")
             partial.write_bytes(data)

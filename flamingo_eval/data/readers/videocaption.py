@@ -10,7 +10,7 @@ Three JSON shapes are accepted:
 from __future__ import annotations
 
 import dataclasses
-
+import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ._common import (
     field,
     format_pattern,
     ident,
+    json_kind,
     labelled,
     load_json,
     setting,
@@ -72,7 +73,7 @@ def read(root: Path, entry: dict[str, Any], problems: Problems) -> list[Example]
     if isinstance(data, Mapping):  # {video_id: [captions]}: put it in the list shape
         data = [{id_key: video_id, captions_key: captions} for video_id, captions in data.items()]
     if not isinstance(data, list):
-        raise DataError(f"{file} does not look right: expected a JSON list or object of video captions")
+        raise DataError(f"{file} does not look right: expected a JSON list or object of video captions, got {json_kind(data)}")
 
     def parse(record: Mapping[str, Any]) -> list[Example]:
         video_id = ident(record, id_key)
@@ -106,8 +107,10 @@ def _read_youcook(
             raise RecordError(f"a segment annotation is not a JSON object: {annotation!r}")
         sentence = text(annotation, "sentence")
         bounds = annotation.get("segment")
-        if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)):
-            raise RecordError(f"field 'segment' should be [start, end] in seconds, got {bounds!r}")
+        numbers = isinstance(bounds, list) and len(bounds) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds)
+        if not numbers or not 0 <= bounds[0] <= bounds[1]:
+            raise RecordError(f"field 'segment' should be [start, end] in seconds, 0 <= start <= end, got {bounds!r}")
         fields = {"video_id": video_id, "ext": ext, "subset": info.get("subset"), "recipe_type": info.get("recipe_type")}
         video = media.ref(videos / format_pattern(pattern, "video_pattern", **fields), "video")
         video = dataclasses.replace(video, start=float(bounds[0]), end=float(bounds[1]))  # frames from the segment only
@@ -129,8 +132,8 @@ def _segments(
             continue
         if splits is not None:
             subset = info.get("subset")
-            if not isinstance(subset, str):
-                problems.report(file, video_id, "lacks the field 'subset' the split setting filters on")
+            if not isinstance(subset, str) or not subset.strip():
+                problems.report(file, video_id, f"lacks the field 'subset' the split setting filters on (got {subset!r})")
                 continue
             if subset not in splits:
                 continue

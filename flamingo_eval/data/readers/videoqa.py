@@ -11,15 +11,18 @@ from ...errors import DataError
 from ..example import Example
 from ..formats import Problems, entry_path, register_format
 from ._common import (
+    CsvRow,
     MediaFiles,
     RecordError,
     collect,
     format_pattern,
     ident,
     integer,
+    json_kind,
     labelled,
     load_csv,
     load_json,
+    read_text,
     setting,
     split_names,
     text,
@@ -84,7 +87,7 @@ def _read_qa_list(
     videos = entry_path(root, entry, "videos")
     records = load_json(file)
     if not isinstance(records, list):
-        raise DataError(f"{file} does not look right: expected a JSON list of questions")
+        raise DataError(f"{file} does not look right: expected a JSON list of questions, got {json_kind(records)}")
     media = MediaFiles()
 
     def parse(record: Mapping[str, Any]) -> list[Example]:
@@ -105,10 +108,8 @@ def _read_qa_list(
 
 def _youtube_mapping(path: Path) -> dict[str, str]:
     """``{"vid<N>": "<youtube clip name>"}`` from MSVD's youtube_mapping.txt (``<clip> vid<N>`` lines)."""
-    if not path.is_file():
-        raise DataError(f"{path} not found")
     mapping: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         parts = line.split()
@@ -156,13 +157,18 @@ def read_ivqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[Exa
         meta = {"video_id": video_id, "start": start, "end": end}
         return [Example(id=example_id, media=(video,), question=question, target=answers[0], references=answers, meta=meta)]
 
-    return collect(file, ((_ivqa_label(row, id_column, i), row) for i, row in enumerate(rows)), parse, problems)
+    return collect(file, ((_ivqa_label(row, id_column), row) for row in rows), parse, problems)
 
 
-def _ivqa_label(row: Mapping[str, Any], id_column: str | None, index: int) -> str:
-    """An iVQA row's id for reports (as ``read_ivqa`` builds it), or ``row <n>`` when it has none."""
-    cells = [(row.get(key) or "").strip() for key in ((id_column,) if id_column else ("video_id", "start", "end"))]
-    return "_".join(cells) if all(cells) else f"row {index + 1}"
+def _ivqa_label(row: CsvRow, id_column: str | None) -> str:
+    """An iVQA row's id for reports (as ``read_ivqa`` builds it), or ``line <n>`` when it has none."""
+    return _row_label(row, (id_column,) if id_column else ("video_id", "start", "end"))
+
+
+def _row_label(row: CsvRow, columns: tuple[str, ...]) -> str:
+    """A CSV row's id for reports: its id cells joined by "_", or ``line <n>`` when one is empty."""
+    cells = [(row.get(column) or "").strip() for column in columns]
+    return "_".join(cells) if all(cells) else f"line {row.line}"
 
 
 @register_format("nextqa")
@@ -229,13 +235,16 @@ def read_nextqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[E
             )
         ]
 
-    labels = (f"{(r.get('video') or '').strip()}_{(r.get('qid') or '').strip()}" for r in rows)
-    return collect(file, zip(labels, rows), parse, problems)
+    return collect(file, ((_row_label(row, ("video", "qid")), row) for row in rows), parse, problems)
 
 
 def _vidor_mapping(path: Path) -> dict[str, str]:
     """``{video: "<folder>/<vidorID>"}`` from NExT-QA's map_vid_vidorID.json."""
     data = load_json(path)
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise DataError(f"{path} does not look right: expected a JSON object of video -> '<folder>/<vidorID>'")
-    return {str(key): value for key, value in data.items()}
+    if not isinstance(data, dict):
+        raise DataError(f"{path} does not look right: expected a JSON object of video -> '<folder>/<vidorID>', "
+                        f"got {json_kind(data)}")
+    for video, folder in data.items():
+        if not isinstance(folder, str) or not folder.strip():
+            raise DataError(f"{path}: key {video}: expected '<folder>/<vidorID>' text, got {folder!r}")
+    return dict(data)

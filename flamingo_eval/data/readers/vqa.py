@@ -15,14 +15,15 @@ from ._common import (
     MediaFiles,
     RecordError,
     collect,
-    field,
     flag,
     format_pattern,
     ident,
+    json_kind,
     label,
     labelled,
     load_json,
     mapping_of,
+    optional_text,
     setting,
     split_names,
     text,
@@ -32,6 +33,7 @@ from ._common import (
 # how the official VQA image files are named, e.g. COCO_val2014_000000393225.jpg
 VQA_IMAGE_PATTERN = "COCO_{subtype}_{image_id:012d}.jpg"
 _TWICE = object()  # marks a question id that two annotations claim
+ANNOTATION_TEXTS = ("answer_type", "question_type", "multiple_choice_answer")  # optional; results group by them
 
 
 @register_format("vqa")
@@ -51,7 +53,8 @@ def read_vqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[Exam
     Out: id = question_id; target = the first annotator's answer; references = all answers;
     meta = image_id, and with annotations answer_type, question_type, multiple_choice_answer.
     Without annotations target is None and references are empty. A question whose annotation is
-    missing (when annotations are given) is a record problem.
+    missing, and an annotation whose question is missing (when annotations are given), are record
+    problems of the annotations file: nothing is dropped silently.
     """
     q_file = entry_path(root, entry, "questions")
     images = entry_path(root, entry, "images")
@@ -68,7 +71,8 @@ def read_vqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[Exam
     def parse(record: Mapping[str, Any]) -> list[Example]:
         question_id = ident(record, "question_id")
         question = text(record, "question")
-        image_id = field(record, "image_id")
+        ident(record, "image_id")  # a number or text; anything else cannot name an image
+        image_id = record["image_id"]  # kept as given: the pattern may format it as a number
         name = format_pattern(pattern, "image_pattern", subtype=subtype, image_id=image_id)
         image = media.ref(images / name, "image")
         meta: dict[str, Any] = {"image_id": image_id}
@@ -79,14 +83,27 @@ def read_vqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[Exam
                 raise RecordError("has no annotation (no entry with this question_id)", file=a_file)
             if annotation is _TWICE:
                 raise RecordError("has more than one annotation", file=a_file)
-            if annotation.get("image_id", image_id) != image_id:
+            given = annotation.get("image_id", image_id)
+            if given != image_id or type(given) is not type(image_id):  # True == 1 in Python, not in the file
                 raise RecordError(f"annotation's image_id {annotation['image_id']} differs from the question's "
                                   f"{image_id} in {q_file}", file=a_file)
-            references = _answer_texts(annotation)
-            meta.update({key: annotation.get(key) for key in ("answer_type", "question_type", "multiple_choice_answer")})
+            try:
+                references = _answer_texts(annotation)
+                meta.update({key: optional_text(annotation, key) for key in ANNOTATION_TEXTS})
+            except RecordError as err:  # the fault is in the annotation: name its file
+                raise RecordError(str(err), file=a_file) from None
         return [_vqa_example(question_id, image, question, references, meta)]
 
-    return collect(q_file, labelled(questions, ("question_id",)), parse, problems)
+    # the answers come from the annotations file: a control token in them is that file's fault
+    answer_file = {"target": a_file, "references": a_file} if a_file is not None else None
+    examples = collect(q_file, labelled(questions, ("question_id",)), parse, problems, field_files=answer_file)
+    if answers is not None:
+        asked = {label(record, ("question_id",), i) for i, record in enumerate(questions)}
+        for question_id in answers:
+            if question_id not in asked:
+                problems.report(a_file, question_id, f"annotation without a question: {q_file} has no question with "
+                                                     "this question_id")
+    return examples
 
 
 def _index_annotations(file: Path, problems: Problems) -> dict[str, Any]:
@@ -96,9 +113,13 @@ def _index_annotations(file: Path, problems: Problems) -> dict[str, Any]:
     """
     index: dict[str, Any] = {}
     for position, annotation in enumerate(mapping_of(load_json(file), file, "annotations")):
-        question_id = annotation.get("question_id") if isinstance(annotation, Mapping) else None
-        if isinstance(question_id, bool) or not isinstance(question_id, (int, str)):
-            problems.report(file, f"#{position}", "annotation without a question_id; cannot join it to a question")
+        if not isinstance(annotation, Mapping):
+            problems.report(file, f"#{position}", f"is not a JSON object: {annotation!r}")
+            continue
+        question_id = annotation.get("question_id")
+        if isinstance(question_id, bool) or not isinstance(question_id, (int, str)) or question_id == "":
+            problems.report(file, f"#{position}", f"annotation without a usable question_id (got {question_id!r}); "
+                                                  "cannot join it to a question")
             continue
         question_id = str(question_id)  # questions' ids are compared as text too
         index[question_id] = _TWICE if question_id in index else annotation
@@ -145,7 +166,7 @@ def read_textvqa(root: Path, entry: dict[str, Any], problems: Problems) -> list[
         question = text(record, "question")
         image_id = ident(record, "image_id")  # a hex string such as "003a8ae2ef43b901"
         image = media.ref(images / format_pattern(pattern, "image_pattern", image_id=image_id), "image")
-        references = tuple(texts(record.get("answers"), "answers")) if with_answers else ()
+        references = tuple(texts(record.get("answers"), "answers", allow_empty=True)) if with_answers else ()
         meta = {"image_id": image_id, "image_classes": record.get("image_classes"), "set_name": record.get("set_name")}
         return [_vqa_example(question_id, image, question, references, meta)]
 
@@ -170,7 +191,7 @@ def read_vizwiz(root: Path, entry: dict[str, Any], problems: Problems) -> list[E
     with_answers = flag(entry, "has_answers", True)
     records = load_json(file)
     if not isinstance(records, list):
-        raise DataError(f"{file} does not look right: expected a JSON list of VizWiz annotations")
+        raise DataError(f"{file} does not look right: expected a JSON list of VizWiz annotations, got {json_kind(records)}")
     media = MediaFiles()
 
     def parse(record: Mapping[str, Any]) -> list[Example]:
@@ -178,7 +199,7 @@ def read_vizwiz(root: Path, entry: dict[str, Any], problems: Problems) -> list[E
         question = text(record, "question")
         image = media.ref(images / image_name, "image")
         references = _answer_texts(record) if with_answers else ()
-        meta = {"image": image_name, "answer_type": record.get("answer_type"), "answerable": record.get("answerable")}
+        meta = {"image": image_name, "answer_type": optional_text(record, "answer_type"), "answerable": record.get("answerable")}
         return [_vqa_example(Path(image_name).stem, image, question, references, meta)]
 
     return collect(file, ((_stem(r, i), r) for i, r in enumerate(records)), parse, problems)

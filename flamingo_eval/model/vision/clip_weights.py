@@ -19,6 +19,7 @@ from flamingo_eval.errors import WeightsError
 
 _BLOCK = re.compile(r"^transformer\.resblocks\.(\d+)\.")
 _REQUIRED = ("conv1.weight", "positional_embedding", "proj", "transformer.resblocks.0.mlp.c_fc.weight")
+_REQUIRED_DIMS = dict(zip(_REQUIRED, (4, 2, 2, 2)))  # (width, 3, patch, patch), (tokens, width), ...
 
 
 def select_visual_keys(
@@ -65,13 +66,17 @@ def infer_clip_config(state: Mapping[str, torch.Tensor], *, source: Path | str =
     absent = [k for k in _REQUIRED if k not in visual]
     if absent:
         raise WeightsError(f"{source}: not a CLIP vision tower, missing {absent} (with or without a 'visual.' prefix)")
+    for key, dims in _REQUIRED_DIMS.items():  # the shapes below are read by position
+        if visual[key].dim() != dims or 0 in visual[key].shape:
+            raise WeightsError(f"{source}: key {prefix + key!r} has shape {tuple(visual[key].shape)}, "
+                               f"expected {dims} non-empty dimensions in a CLIP vision tower")
     conv = visual["conv1.weight"]  # (width, 3, patch, patch)
     pos = visual["positional_embedding"]  # (grid*grid + 1, width)
     proj = visual["proj"]  # (width, embed_dim)
     fc = visual["transformer.resblocks.0.mlp.c_fc.weight"]  # (width * mlp_ratio, width)
     width, patch_size = int(conv.shape[0]), int(conv.shape[-1])
-    grid = math.isqrt(int(pos.shape[0]) - 1)
-    if grid * grid + 1 != pos.shape[0]:
+    grid = math.isqrt(max(0, int(pos.shape[0]) - 1))
+    if grid < 1 or grid * grid + 1 != pos.shape[0]:
         raise WeightsError(
             f"{source}: key {prefix + 'positional_embedding'!r} has {pos.shape[0]} rows, "
             "not grid*grid + 1 for a square patch grid"
