@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from ..errors import SpecError
+from ..errors import FlamingoEvalError, SpecError, WeightsError
 from .tokenizer import byte_tokenizer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -35,14 +37,18 @@ def load_language_model(
         fields = dict(config)
         model_type = fields.pop("model_type", None)
         if model_type is None:
-            raise ValueError("lm.config needs a model_type (llama, gpt_neox, mpt, ...)")
-        lm = AutoModelForCausalLM.from_config(AutoConfig.for_model(model_type, **fields))
+            raise SpecError("lm.config needs a model_type (llama, gpt_neox, mpt, ...)")
+        try:
+            lm = AutoModelForCausalLM.from_config(AutoConfig.for_model(model_type, **fields))
+        except (ValueError, TypeError, KeyError) as err:
+            raise SpecError(f"lm.config ({model_type}) cannot build an LM: {type(err).__name__}: {err}") from None
         lm = lm.to(DTYPES[dtype])
     elif path is not None:
         kwargs: dict[str, Any] = {"local_files_only": True, "dtype": DTYPES[dtype], "trust_remote_code": trust_remote_code}
         if gguf_file is not None:
             kwargs["gguf_file"] = gguf_file
-        lm = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+        with _named(path, gguf_file, "language model"):
+            lm = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     else:
         raise ValueError("an LM needs either a path (HF folder or GGUF) or a config for random init")
     lm.requires_grad_(False)
@@ -60,7 +66,22 @@ def load_tokenizer(*, path: Path | None = None, gguf_file: str | None = None, ki
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file is not None:
         kwargs["gguf_file"] = gguf_file
-    return AutoTokenizer.from_pretrained(str(path), **kwargs)
+    with _named(path, gguf_file, "tokenizer"):
+        return AutoTokenizer.from_pretrained(str(path), **kwargs)
+
+
+@contextmanager
+def _named(path: Path, gguf_file: str | None, what: str) -> Iterator[None]:
+    """transformers' errors for LM files it cannot read (missing, cut off, not a model) as a WeightsError
+    naming the file: they come from deep inside its loaders (struct, json, safetensors, GGUF parsing),
+    often without the path, so any failure there is the file's; --debug shows the original below it."""
+    where = Path(path) / gguf_file if gguf_file else Path(path)
+    try:
+        yield
+    except FlamingoEvalError:
+        raise
+    except Exception as err:
+        raise WeightsError(f"{where}: cannot load the {what}: {type(err).__name__}: {str(err)[:300]}") from err
 
 
 def find_decoder_layers(lm: PreTrainedModel, path: str | None = None) -> tuple[str, nn.ModuleList]:

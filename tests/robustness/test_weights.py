@@ -177,3 +177,18 @@ def test_non_finite_optimiser_moment_is_named(tmp_path, bad) -> None:
     message = file_error(lambda: load_checkpoint(tmp_path, modules={"m": fresh}, optimizer=fresh_optimizer,
                                                  rng=random.Random(0)), tmp_path / CHECKPOINT, WeightsError)
     assert "tensor optimizer.state.0.exp_avg has" in message
+
+
+@pytest.mark.parametrize("damage", ["random-bytes", "magic-then-nothing", "cut-half"])
+def test_a_damaged_gguf_language_model_is_named(damage: str, tmp_path: Path) -> None:
+    """The LM's own file is read by transformers; its failures still name the file."""
+    from flamingo_eval.model.lm import load_language_model, load_tokenizer
+
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    made = {"random-bytes": bytes((i * 37 + 11) % 256 for i in range(4096)), "magic-then-nothing": b"GGUF\x03\x00\x00\x00",
+            "cut-half": b"GGUF\x03\x00\x00\x00" + bytes(range(256)) * 4}
+    (folder / "model.gguf").write_bytes(made[damage])
+    for load in (load_tokenizer, load_language_model):
+        with pytest.raises(WeightsError, match=r"model\.gguf: cannot load the"):
+            load(path=folder, gguf_file="model.gguf")
