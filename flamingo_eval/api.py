@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 from .engine.runner import Progress, Runner
 from .engine.settings import BASELINE, RunSettings, Variant, parse_variant
+from .engine.sweep import read_sweep, sweep_variants
+
+__all__ = ["DemoRun", "demo", "demo_folder", "evaluate", "read_sweep", "sweep_variants"]
 
 if TYPE_CHECKING:
     from .report.agreement import Agreement
@@ -62,28 +65,6 @@ def evaluate(
         parsed.insert(0, Variant(baseline))
     runner = Runner(settings, out, variants=parsed, baseline=baseline, command=command, progress=progress)
     return pd.DataFrame(runner.run())
-
-
-def sweep_variants(grid: dict[str, Sequence[Any]]) -> list[Variant]:
-    """Every combination of the grid's values (except shots, which every run already sweeps), named by
-    its settings, e.g. ``selection=rices,prompt=vqa_b``."""
-    from itertools import product
-
-    from .engine.settings import OVERRIDES
-    from .errors import SpecError
-
-    keys = sorted(k for k in grid if k != "shots")
-    unknown = [k for k in keys if k not in OVERRIDES]
-    if unknown:
-        raise SpecError(f"sweep: unknown axis {unknown[0]!r} (known: shots, {', '.join(OVERRIDES)})")
-    if not keys:
-        return [Variant(BASELINE)]
-    variants = []
-    for values in product(*(list(grid[k]) for k in keys)):
-        overrides = {k: OVERRIDES[k](v) for k, v in zip(keys, values)}
-        name = ",".join(f"{k}={v}" for k, v in overrides.items())
-        variants.append(Variant(name, overrides))
-    return variants
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .model.generate import GenerationConfig
-from .spec_io import build_dataclass, expand_path, find_spec_file, read_yaml
-
-BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+from .locations import BENCHMARKS_DIR
+from .model.config import GenerationConfig
+from .spec_io import SpecFolder, build_dataclass, expand_path
 DATA_ROOT_ENV = "FLAMINGO_EVAL_DATA"  # default --data-root: benchmark <name> reads <root>/<name>/
 GENERATED_DATA = Path.home() / ".cache" / "flamingo-eval" / "data"  # default root of generated benchmarks
 TASKS = ("captioning", "vqa", "video_qa", "video_captioning", "multiple_choice", "classification")
@@ -109,7 +108,6 @@ def parse_benchmark(data: Any, *, source: Path | str = "<benchmark>") -> Benchma
 def _validate(spec: BenchmarkSpec, source: Path | str) -> None:
     """Names in the spec must exist: task, data format, template, post-processing, metric."""
     from .data.formats import FORMATS
-    from .data import readers  # noqa: F401  (registers the formats)
     from .metrics import METRICS
     from .prompting.postprocess import POSTPROCESSORS
     from .prompting.render import load_template
@@ -130,14 +128,17 @@ def _validate(spec: BenchmarkSpec, source: Path | str) -> None:
         raise SpecError(f"{source}: prompt.template: {err}") from None
 
 
+BENCHMARK_SPECS: SpecFolder[BenchmarkSpec] = SpecFolder(BENCHMARKS_DIR, "benchmark", parse_benchmark, document="benchmark spec")
+
+
 def load_benchmark(path: Path | str) -> BenchmarkSpec:
-    return parse_benchmark(read_yaml(path, "benchmark spec"), source=Path(path))
+    return BENCHMARK_SPECS.load(path)
 
 
 def builtin_benchmarks() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(BENCHMARKS_DIR.glob("*.yaml"))}
+    return BENCHMARK_SPECS.builtin()
 
 
 def get_benchmark(name_or_path: str | Path) -> BenchmarkSpec:
     """A benchmark from ``benchmarks/`` by name, or a spec file by path."""
-    return load_benchmark(find_spec_file(name_or_path, builtin_benchmarks(), "benchmark"))
+    return BENCHMARK_SPECS.get(name_or_path)

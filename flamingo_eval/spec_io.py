@@ -1,5 +1,5 @@
 """Reading specs (model and benchmark YAML files) into frozen dataclasses, with errors that name the
-file and the key, and resolving the paths they hold."""
+file and the key, resolving the paths they hold, and finding the built-in ones by name (``SpecFolder``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import re
 import reprlib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 
@@ -237,3 +238,29 @@ def find_spec_file(name_or_path: str | Path, builtin: dict[str, Path], what: str
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
     raise SpecError(f"no {what} {str(name_or_path)!r}: not a built-in ({', '.join(builtin)}) nor a file")
+
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class SpecFolder(Generic[S]):
+    """The built-in specs of one kind (a folder of ``<name>.yaml``) and how one file becomes a spec:
+    ``load(path)``, ``builtin()`` (name -> file) and ``get(name or path)``, alike for models and benchmarks."""
+
+    folder: Path
+    what: str  # the thing in words, for messages: "benchmark", "model spec"
+    parse: Callable[..., S]  # parse(YAML data, *, source=path) -> spec
+    document: str = ""  # the file in words, for read errors; default: ``what``
+
+    def load(self, path: Path | str) -> S:
+        """The spec in a YAML file; SpecError naming the file (and the key) when it cannot be used."""
+        return self.parse(read_yaml(path, self.document or self.what), source=Path(path))
+
+    def builtin(self) -> dict[str, Path]:
+        """Name -> file of the specs that ship with the package, sorted by name."""
+        return {path.stem: path for path in sorted(self.folder.glob("*.yaml"))}
+
+    def get(self, name_or_path: str | Path) -> S:
+        """A built-in spec by name, or a spec file by path."""
+        return self.load(find_spec_file(name_or_path, self.builtin(), self.what))

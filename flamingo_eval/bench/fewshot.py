@@ -61,7 +61,7 @@ def build_prompts(settings: BenchSettings, selection: str, shots: int) -> tuple[
     generation settings (OpenFlamingo's: 3 beams for captioning)."""
     from ..benchmark import get_benchmark
     from ..data.splits import load_benchmark_data
-    from ..engine.runner import eval_subset
+    from ..engine.planning import eval_subset, ensure_generated
     from ..errors import SpecError
     from ..prompting.builder import few_shot_prompts
     from ..prompting.render import load_template
@@ -70,6 +70,7 @@ def build_prompts(settings: BenchSettings, selection: str, shots: int) -> tuple[
     if selection not in SELECTIONS:
         raise SpecError(f"bench measures selection {' or '.join(SELECTIONS)}, not {selection!r}")
     spec = get_benchmark(settings.benchmark)
+    ensure_generated(spec, settings.data_root)
     data = load_benchmark_data(spec, settings.data_root)
     queries = eval_subset(data.eval, settings.num_queries, settings.seed, 0, spec.name)
     selector = make_selector(selection, data.pool, seed=settings.seed, trial=0, query_set_size=spec.query_set_size, embedder=None)
@@ -131,11 +132,10 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
     from ..benchmark import VideoSpec
     from ..data.example import MediaRef
     from ..engine.answering import Answerer, plan_batches
-    from ..engine.runner import load_media_for
     from ..engine.visual_cache import VisualTokenCache
 
     video = VideoSpec()
-    cache = VisualTokenCache(pipe, load_media_for)
+    cache = VisualTokenCache(pipe)
     answerer = Answerer(pipe)
     refs = [[MediaRef(Path(path)) for path in p.images] for p in prompts]
     cache.warm([ref for row in refs for ref in row], video)  # the demonstration pool, up front

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..registry import Registry
 from .example import Example
 
 
@@ -42,17 +43,12 @@ class Problems:
 
 
 Reader = Callable[[Path, dict[str, Any], Problems], list[Example]]
-FORMATS: dict[str, Reader] = {}
+FORMATS: Registry[Reader] = Registry("data format", provider="flamingo_eval.data.readers")  # the built-in readers
 
 
 def register_format(name: str) -> Callable[[Reader], Reader]:
     """Decorator: make a reader available to benchmark specs as ``data.format: <name>``."""
-
-    def wrap(reader: Reader) -> Reader:
-        FORMATS[name] = reader
-        return reader
-
-    return wrap
+    return FORMATS.register(name)
 
 
 def entry_path(root: Path, entry: dict[str, Any], key: str, *, must_exist: bool = True) -> Path:
@@ -102,11 +98,7 @@ def file_state(path: Path) -> str:
 
 def read_examples(fmt: str, root: Path, entry: dict[str, Any], problems: Problems | None = None) -> list[Example]:
     """Read one split with the registered reader; checks that example ids are unique."""
-    from . import readers  # noqa: F401  (registers the built-in formats)
-
-    if fmt not in FORMATS:
-        raise DataError(f"unknown data format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
-    examples = FORMATS[fmt](Path(root), dict(entry), problems or Problems())
+    examples = FORMATS.get(fmt)(Path(root), dict(entry), problems or Problems())
     seen: set[str] = set()
     for ex in examples:
         if ex.id in seen:

@@ -9,15 +9,17 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import av
 import numpy as np
-import torch
 from PIL import Image
 
 from flamingo_eval.data.example import MediaRef
 from flamingo_eval.errors import MediaError
+
+if TYPE_CHECKING:  # reading data needs no torch; only the two *_to_tensor helpers below make tensors
+    import torch
 
 __all__ = ["MediaError", "load_image", "load_media", "sample_video_frames", "frames_to_tensor", "image_to_tensor"]
 
@@ -297,6 +299,8 @@ def frames_to_tensor(frames: Sequence[Image.Image], transform: Callable[[Image.I
     """PIL frames -> (F, 3, H, W) pixels, each frame through ``transform`` (an ``ImageTransform``)."""
     if not frames:
         raise ValueError("frames_to_tensor needs at least one frame")
+    import torch
+
     return torch.stack([transform(frame) for frame in frames])  # (F, 3, H, W)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .example import Example
+from ..errors import DataError
 from .formats import Problems, Skipped, read_examples
 
 if TYPE_CHECKING:
@@ -21,13 +22,12 @@ class BenchmarkData:
 
 
 def load_benchmark_data(spec: "BenchmarkSpec", data_root: Path | str | None = None, *, skip_bad: bool = False) -> BenchmarkData:
-    """Read both splits. Without ``skip_bad`` any bad record is an error naming its file and id; with
+    """Read both splits (never writing anything: a generated benchmark must have been generated). Without ``skip_bad`` any bad record is an error naming its file and id; with
     it, bad records are left out and listed in ``skipped`` (to be written to the results)."""
     root = spec.data_root(data_root)
     if spec.data.generate is not None and not root.exists():
-        from ..demo import generate  # the only generator: the built-in demo suite, made on first use
-
-        generate(root.parent)
+        raise DataError(f"benchmark {spec.name}: its generated data is not there ({root}); "
+                        "write it with `flamingo-eval make-demo-data` (run and demo do so themselves)")
     problems = Problems(skip=skip_bad)
     pool = read_examples(spec.data.format, root, spec.data.pool, problems)
     queries = read_examples(spec.data.format, root, spec.data.eval, problems)

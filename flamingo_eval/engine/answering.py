@@ -99,9 +99,12 @@ class Answerer:
         media: Sequence[Sequence[torch.Tensor]],
         media_keys: Sequence[Sequence[object]],
         config: GenerationConfig,
+        *,
+        attend: str | None = None,
     ) -> list[str]:
         """Each row's token ids (a whole prompt), its media's visual tokens (n, d) in ``<image>`` order and
-        hashable keys naming those media -> the decoded continuation of each row."""
+        hashable keys naming those media -> the decoded continuation of each row. ``attend``: the
+        masking mode for these prompts ("last" or "all"; None: the model spec's own)."""
         tokens = self.pipe.tokens
         cut = 0
         if self.share_prefix and len(rows) > 0:
@@ -110,19 +113,20 @@ class Answerer:
         prefix = None
         if cut:
             n_media = sum(1 for t in rows[0][:cut] if t == tokens.media)
-            prefix = self._prefix(rows[0][:cut], media[0][:n_media], media_keys[0][:n_media])
+            prefix = self._prefix(rows[0][:cut], media[0][:n_media], media_keys[0][:n_media], attend)
             rows = [r[cut:] for r in rows]
             media = [m[n_media:] for m in media]
         ids, mask = self.pipe.pad_left(rows)
         new = generate(
             self.pipe.model, ids, attention_mask=mask, media=self._media_batch(media), config=config,
             stop_token_ids=self.pipe.stop_token_ids(), pad_token_id=tokens.pad, prefix=prefix,
-            stats=self.stats.generation,
+            stats=self.stats.generation, attend=attend,
         )
         return self.pipe.tokenizer.batch_decode(new, skip_special_tokens=True)
 
-    def _prefix(self, ids: Sequence[int], media: Sequence[torch.Tensor], keys: Sequence[object]) -> PromptPrefix:
-        key = (tuple(ids), tuple(keys), self.pipe.model.xattn_config.attend)
+    def _prefix(self, ids: Sequence[int], media: Sequence[torch.Tensor], keys: Sequence[object], attend: str | None) -> PromptPrefix:
+        attend = attend or self.pipe.model.xattn_config.attend
+        key = (tuple(ids), tuple(keys), attend)
         if key in self.prefixes:
             self.prefixes.move_to_end(key)
             self.stats.prefixes_reused += 1
@@ -130,7 +134,7 @@ class Answerer:
         started = time.perf_counter()
         n, d = self.pipe.spec.perceiver.num_latents, self.pipe.model.vision.dim
         tokens = torch.stack(list(media)) if media else torch.zeros(0, n, d, device=self.pipe.device)
-        prefix = encode_prefix(self.pipe.model, torch.tensor(list(ids), device=self.pipe.device), tokens)
+        prefix = encode_prefix(self.pipe.model, torch.tensor(list(ids), device=self.pipe.device), tokens, attend=attend)
         self.stats.prefix_s += time.perf_counter() - started
         self.stats.prefixes_built += 1
         self.prefixes[key] = prefix

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..data.example import Example
 from ..errors import DataError, SpecError
-from .provenance import file_sha256
+from ..storage import file_digest
 
 
 def require_queries(benchmark: str, queries: Sequence[Example], *, skipped: int, entry: Mapping) -> None:
@@ -61,7 +61,7 @@ def content_duplicates(pool: Sequence[Example], queries: Sequence[Example]) -> d
         """The exact key: each media file's sha256 in place of its size."""
         for ref in example.media:
             if Path(ref.path) not in digests:
-                digests[Path(ref.path)] = file_sha256(Path(ref.path))
+                digests[Path(ref.path)] = file_digest(Path(ref.path))
         return (*((digests[Path(ref.path)], ref.start, ref.end) for ref in example.media), example.question)
 
     query_shapes = {key for key in map(shape, queries) if key is not None}

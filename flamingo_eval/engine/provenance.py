@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import subprocess
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..locations import CHECKOUT_DIR
+from ..storage import file_digest, write_text_atomic
 
 LIBRARIES = ("torch", "transformers", "safetensors", "pycocoevalcap", "datasets", "numpy", "pandas", "pillow", "av")
 _HASH_CACHE = Path.home() / ".cache" / "flamingo-eval" / "file-hashes.json"
@@ -27,7 +28,7 @@ def library_versions() -> dict[str, str | None]:
 
 def git_commit() -> str | None:
     """The commit of the checkout the package runs from (with "-dirty" if it has local changes)."""
-    root = Path(__file__).resolve().parents[2]
+    root = CHECKOUT_DIR
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if commit.returncode != 0:
@@ -39,8 +40,9 @@ def git_commit() -> str | None:
         return None
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes; remembered by (path, size, mtime) so large weights are hashed once."""
+def remembered_digest(path: Path) -> str:
+    """``storage.file_digest`` of a file, remembered across runs by (path, size, mtime) in the user's
+    cache folder, so large weights are hashed once."""
     path = Path(path).resolve()
     stat = path.stat()
     key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -51,16 +53,10 @@ def file_sha256(path: Path) -> str:
         pass
     if key in cache:
         return cache[key]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    cache[key] = h.hexdigest()
+    cache[key] = file_digest(path)
     try:
         _HASH_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _HASH_CACHE.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cache))
-        tmp.replace(_HASH_CACHE)
+        write_text_atomic(_HASH_CACHE, json.dumps(cache))
     except OSError:
         pass  # a read-only home only costs re-hashing next time
     return cache[key]
@@ -70,12 +66,8 @@ def path_hashes(path: Path) -> dict[str, str]:
     """{name: sha256} of a file, or of every file in a folder (an HF model folder)."""
     path = Path(path)
     if path.is_file():
-        return {path.name: file_sha256(path)}
-    return {str(p.relative_to(path)): file_sha256(p) for p in sorted(path.rglob("*")) if p.is_file()}
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+        return {path.name: remembered_digest(path)}
+    return {str(p.relative_to(path)): remembered_digest(p) for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def model_files(spec) -> dict[str, dict[str, str]]:
@@ -96,7 +88,7 @@ def data_files(spec, root: Path) -> dict[str, str]:
     for split in (spec.data.pool, spec.data.eval):
         for value in split.values():
             if isinstance(value, str) and (root / value).is_file():
-                out[value] = file_sha256(root / value)
+                out[value] = remembered_digest(root / value)
     return out
 
 

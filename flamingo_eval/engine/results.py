@@ -1,4 +1,4 @@
-"""The results folder (docs/results.md): atomic writes, append-and-flush predictions, resume.
+"""The results folder (docs/results.md): its layout, append-and-flush predictions, resume.
 
 ``predictions.jsonl`` is appended to and flushed after every batch, one whole line per write, so a run
 killed at any moment leaves complete lines plus at most one cut-off line, which the next run drops.
@@ -15,29 +15,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import FlamingoEvalError
+from ..errors import ResultsError
+from ..storage import write_text_atomic
 from .distributed import World, shard_name
 
 FORMAT = "flamingo-eval-results-v1"
 KEY_FIELDS = ("variant", "benchmark", "shots", "trial", "query_id")
-
-
-class ResultsError(FlamingoEvalError):
-    """A results folder that cannot be used for this run."""
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def prediction_key(row: dict[str, Any]) -> tuple:
@@ -102,10 +85,10 @@ class ResultsFolder:
         """Write the final predictions.jsonl (``rows``, one per key) and skipped.jsonl (each record once),
         then remove the ranks' shards. In that order: a run killed in between finds every row twice, once
         in the plain file, and keeps one per key."""
-        atomic_write(self.predictions, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+        write_text_atomic(self.predictions, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
         skipped = list(dict.fromkeys(json.dumps(row, ensure_ascii=False) for row in self.read_skipped()))
         if skipped:
-            atomic_write(self.skipped, "".join(line + "\n" for line in skipped))
+            write_text_atomic(self.skipped, "".join(line + "\n" for line in skipped))
         for shard in self.shards("predictions") + self.shards("skipped"):
             shard.unlink()
 

@@ -12,6 +12,7 @@ import torch
 
 from ..benchmark import BenchmarkSpec
 from ..prompting.render import load_template
+from ..storage import text_digest
 from . import provenance
 from .results import FORMAT
 from .settings import RunSettings, Variant, resolve_job
@@ -67,8 +68,8 @@ def run_record(
 def _benchmark_provenance(spec: BenchmarkSpec, data_root: str | None) -> dict[str, Any]:
     template = load_template(spec.prompt.template)
     out: dict[str, Any] = {
-        "spec_sha256": provenance.text_sha256(spec.source.read_text()) if spec.source else None,
-        "template_sha256": provenance.text_sha256(template.text),
+        "spec_sha256": text_digest(spec.source.read_text()) if spec.source else None,
+        "template_sha256": text_digest(template.text),
         "data_files": {},
     }
     try:

@@ -20,17 +20,23 @@ import torch
 
 from ..benchmark import VideoSpec
 from ..data.example import MediaRef
+from ..data.media import load_media
 from ..errors import MediaError
 from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
-from ..prompting.retrieval import EmbeddingCache, file_digest, module_fingerprint
+from ..storage import EmbeddingCache, file_digest, module_fingerprint
+
+
+def load_media_for(ref: MediaRef, video: VideoSpec) -> Any:
+    """A prompt's media item decoded: a PIL image, or a video's frames sampled as ``video`` says."""
+    return load_media(ref, fps=video.fps, max_frames=video.max_frames)
 
 
 class VisualTokenCache:
     def __init__(
         self,
         pipe: FlamingoPipeline,
-        load: Callable[[MediaRef, VideoSpec], Any],
+        load: Callable[[MediaRef, VideoSpec], Any] = load_media_for,
         *,
         max_bytes: int = 2 * 2**30,
         directory: Path | str | None = None,

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Literal
 
+from ..registry import Registry
 from .captions import CaptionEvaluation, evaluate_caption_groups
 from .videoqa import exact_match, ivqa_accuracy, multiple_choice_accuracy
 from .vqa import vqa_accuracy
@@ -54,7 +54,7 @@ def _exact_match_one(prediction: str, references: Sequence[str]) -> float:
     return exact_match(prediction, references[0])
 
 
-METRICS: Mapping[str, Metric] = MappingProxyType({
+METRICS: Registry[Metric] = Registry("metric", {
     "vqa_accuracy": Metric(
         name="vqa_accuracy",
         description="official VQA accuracy: mean over left-out annotators of min(1, matches/3); answers "
@@ -94,8 +94,5 @@ METRICS: Mapping[str, Metric] = MappingProxyType({
 
 
 def get_metric(name: str) -> Metric:
-    """The metric a benchmark spec names; ValueError listing the known names if there is none."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise ValueError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}") from None
+    """The metric a benchmark spec names; ``UnknownNameError`` (a ``ValueError``) listing the known names."""
+    return METRICS.get(name)

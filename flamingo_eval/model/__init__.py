@@ -2,38 +2,65 @@
 
 Public names: ``PerceiverResampler``, ``GatedXAttnDense``, ``Flamingo`` (the modules), ``load_model``
 (a spec name or file -> ready ``FlamingoPipeline``), ``GenerationConfig`` and ``generate``.
+
+They are imported on first use, not with the package: the spec layer (``model.spec``, ``model.config``)
+lives here too and must be readable without torch and transformers, which the modules need.
 """
 
-from .config import PerceiverConfig, XAttnConfig
-from .flamingo import Flamingo
-from .generate import GenerationConfig, generate, score_continuations
-from .loader import load_model
-from .media import MediaBatch
-from .perceiver import PerceiverResampler
-from .pipeline import FlamingoPipeline
-from .spec import ModelSpec, SpecError, builtin_specs, get_spec, load_spec
-from .weights import WeightsError, load_adapters, load_openflamingo_checkpoint, save_adapters
-from .xattn import GatedXAttnDense
+from __future__ import annotations
 
-__all__ = [
-    "Flamingo",
-    "FlamingoPipeline",
-    "GatedXAttnDense",
-    "GenerationConfig",
-    "MediaBatch",
-    "ModelSpec",
-    "PerceiverConfig",
-    "PerceiverResampler",
-    "SpecError",
-    "WeightsError",
-    "XAttnConfig",
-    "builtin_specs",
-    "generate",
-    "get_spec",
-    "load_adapters",
-    "load_model",
-    "load_openflamingo_checkpoint",
-    "load_spec",
-    "save_adapters",
-    "score_continuations",
-]
+import importlib
+import sys
+import types
+from typing import Any
+
+# public name -> the submodule that defines it
+_EXPORTS = {
+    "Flamingo": "flamingo",
+    "FlamingoPipeline": "pipeline",
+    "GatedXAttnDense": "xattn",
+    "GenerationConfig": "config",
+    "MediaBatch": "media",
+    "ModelSpec": "spec",
+    "PerceiverConfig": "config",
+    "PerceiverResampler": "perceiver",
+    "SpecError": "spec",
+    "WeightsError": "weights",
+    "XAttnConfig": "config",
+    "builtin_specs": "spec",
+    "generate": "generate",
+    "get_spec": "spec",
+    "load_adapters": "weights",
+    "load_model": "loader",
+    "load_openflamingo_checkpoint": "weights",
+    "load_spec": "spec",
+    "save_adapters": "weights",
+    "score_continuations": "generate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """Keeps ``flamingo_eval.model.generate`` the function, as it was with eager imports: importing the
+    submodule of the same name would otherwise bind the module in its place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

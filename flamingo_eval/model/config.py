@@ -1,4 +1,9 @@
-"""Configuration of the trainable Flamingo parts: small frozen dataclasses, read from model specs."""
+"""The model's settings as plain data: small frozen dataclasses for the trainable Flamingo parts (read
+from model specs) and for decoding (read from benchmark specs).
+
+Torch-free on purpose: specs are data, and reading one must not load torch or transformers; the model
+code (``generate.py``, ``perceiver.py``, ``xattn.py``) takes these as they are.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,19 @@ class XAttnConfig:
         if self.attend not in ATTEND_MODES:
             raise ValueError(f"xattn.attend must be one of {ATTEND_MODES}, got {self.attend!r}")
         _at_least_one("xattn", self, ("every_n_layers", "heads", "dim_head", "ff_mult"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationConfig:
+    max_new_tokens: int = 20
+    num_beams: int = 1  # 1: greedy
+    length_penalty: float = 1.0  # beam score = sum log p / (generated length ** length_penalty)
+    min_new_tokens: int = 0  # stop tokens are forbidden before this many tokens
+
+    def __post_init__(self) -> None:
+        for name, least in (("max_new_tokens", 1), ("num_beams", 1), ("min_new_tokens", 0)):
+            if getattr(self, name) < least:  # each named, so a spec's mistake points at its key
+                raise ValueError(f"generation.{name} must be >= {least}, got {getattr(self, name)}")
 
 
 def _at_least_one(section: str, config: object, names: tuple[str, ...]) -> None:

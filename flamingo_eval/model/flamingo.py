@@ -140,6 +140,7 @@ class Flamingo(nn.Module):
         media_offset: torch.Tensor | None = None,
         media_kv: dict[int, MediaKV] | None = None,
         logits_to_keep: int = 0,
+        attend: str | None = None,
     ) -> CausalLMOutputWithPast:
         """Next-token logits for (B, T) ``input_ids`` interleaved with ``media``.
 
@@ -149,7 +150,9 @@ class Flamingo(nn.Module):
         were already seen; tokens keep attending to the last media given (an ``<image>`` produced by the
         model has no media of its own). ``media_kv`` is a dict the caller keeps across decode steps so
         that the media keys and values are projected once per generation. ``logits_to_keep`` > 0 keeps
-        only the last positions' logits.
+        only the last positions' logits. ``attend`` ("last" or "all", see ``media_attention_mask``)
+        overrides the model's ``xattn_config.attend`` for this call only (the "attend: all" ablation):
+        an argument, never a change to the model, so no call affects another.
         """
         counts = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
         index = text_media_index(input_ids, self.media_token_id, media_offset)  # (B, T)
@@ -164,7 +167,7 @@ class Flamingo(nn.Module):
             index = torch.minimum(index, counts[:, None])
         num_media = media.tokens.shape[1] if media is not None else 0
         num_latents = media.num_latents if media is not None else 1
-        mask = media_attention_mask(index, num_media, num_latents, attend=self.xattn_config.attend)
+        mask = media_attention_mask(index, num_media, num_latents, attend=attend or self.xattn_config.attend)
         if position_ids is None and attention_mask is not None and media_offset is None:
             # left padding: count positions from each sequence's first real token
             position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)

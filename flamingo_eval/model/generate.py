@@ -18,24 +18,12 @@ from dataclasses import dataclass
 import torch
 from transformers import DynamicCache
 
+from .config import GenerationConfig  # plain data (benchmark specs hold it); re-exported here
 from .flamingo import Flamingo
 from .media import MediaBatch
 from .prefix import PromptPrefix, expand_cache, media_after_prefix
 
 _NEG = -1.0e9  # the "impossible" score HF's beam search uses
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerationConfig:
-    max_new_tokens: int = 20
-    num_beams: int = 1  # 1: greedy
-    length_penalty: float = 1.0  # beam score = sum log p / (generated length ** length_penalty)
-    min_new_tokens: int = 0  # stop tokens are forbidden before this many tokens
-
-    def __post_init__(self) -> None:
-        for name, least in (("max_new_tokens", 1), ("num_beams", 1), ("min_new_tokens", 0)):
-            if getattr(self, name) < least:  # each named, so a spec's mistake points at its key
-                raise ValueError(f"generation.{name} must be >= {least}, got {getattr(self, name)}")
 
 
 @dataclass
@@ -57,8 +45,10 @@ class _Decoder:
         attention_mask: torch.Tensor,
         media: MediaBatch | None,
         prefix: PromptPrefix | None = None,
+        attend: str | None = None,
     ):
         self.model = model
+        self.attend = attend or model.xattn_config.attend  # the masking mode of every call of this generation
         self.media_kv: dict = {}
         rows = input_ids.shape[0]
         offset = None
@@ -71,7 +61,7 @@ class _Decoder:
             self.cache = expand_cache(prefix, rows, model.lm.config)
             self.mask = torch.cat([attention_mask.new_ones(rows, prefix.length), attention_mask], dim=1)
             positions = (self.mask.long().cumsum(-1) - 1).clamp(min=0)[:, prefix.length :]
-            self.media, offset = media_after_prefix(prefix, media, rows, attend=model.xattn_config.attend)
+            self.media, offset = media_after_prefix(prefix, media, rows, attend=self.attend)
         out = model(
             input_ids,
             media=self.media,
@@ -82,10 +72,11 @@ class _Decoder:
             media_offset=offset,
             media_kv=self.media_kv,
             logits_to_keep=1,
+            attend=self.attend,
         )
         self.logits = out.logits[:, -1].float()  # (B, V)
         self.offset = self.media.counts if self.media is not None else input_ids.new_zeros(rows)
-        if self.media is not None and self.media.tokens.shape[1] > 1 and model.xattn_config.attend == "last":
+        if self.media is not None and self.media.tokens.shape[1] > 1 and self.attend == "last":
             self._keep_last_media()
 
     def _keep_last_media(self) -> None:
@@ -127,6 +118,7 @@ class _Decoder:
             use_cache=True,
             media_offset=self.offset,
             media_kv=self.media_kv,
+            attend=self.attend,
         )
         self.logits = out.logits[:, -1].float()
 
@@ -143,18 +135,20 @@ def generate(
     pad_token_id: int,
     prefix: PromptPrefix | None = None,
     stats: GenerationStats | None = None,
+    attend: str | None = None,
 ) -> list[list[int]]:
     """Generate continuations of (B, T) left-padded prompts; returns each row's new token ids, ending with
     the stop token when one was produced (as HF's ``generate`` does), at most ``max_new_tokens`` long.
 
     With ``prefix`` (from ``encode_prefix``), each row is the rest of a prompt that starts with the
-    prefix, and ``media`` holds only the media of that rest.
+    prefix, and ``media`` holds only the media of that rest. ``attend``: the masking mode ("last" or
+    "all"; None: the model's own), which must be the one the prefix was encoded with.
     """
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)
     stops = torch.tensor(list(stop_token_ids), dtype=torch.long, device=input_ids.device)
     started = time.perf_counter()
-    decoder = _Decoder(model, input_ids, attention_mask, media, prefix)
+    decoder = _Decoder(model, input_ids, attention_mask, media, prefix, attend)
     prefilled = _synced(input_ids.device)
     if config.num_beams == 1:
         out = _greedy(decoder, config, stops, pad_token_id)
@@ -277,13 +271,14 @@ def score_continuations(
     attention_mask: torch.Tensor,
     continuation_mask: torch.Tensor,
     media: MediaBatch | None,
+    attend: str | None = None,
 ) -> torch.Tensor:
     """Sum of log p(token | everything before it) over the tokens marked in ``continuation_mask``.
 
     input_ids, attention_mask, continuation_mask: (B, T), left-padded prompt + continuation per row.
     Returns (B,) float32 log-likelihoods, for multiple-choice and classification tasks.
     """
-    out = model(input_ids, media=media, attention_mask=attention_mask)
+    out = model(input_ids, media=media, attention_mask=attention_mask, attend=attend)
     log_probs = torch.log_softmax(out.logits[:, :-1].float(), dim=-1)  # (B, T-1, V): predicts tokens 1..T-1
     target = input_ids[:, 1:]
     token_lp = log_probs.gather(-1, target[..., None]).squeeze(-1)  # (B, T-1)

@@ -94,20 +94,23 @@ class FlamingoPipeline:
         config: GenerationConfig = GenerationConfig(),
         *,
         stop_token_ids: Sequence[int] | None = None,
+        attend: str | None = None,
     ) -> list[str]:
-        """Generate a continuation of each prompt; ``media[b]`` are prompt b's media in ``<image>`` order."""
+        """Generate a continuation of each prompt; ``media[b]`` are prompt b's media in ``<image>`` order.
+        ``attend``: "last" or "all" for this call (None: the model spec's own)."""
         ids, mask = self.encode_prompts(prompts)
         with torch.inference_mode():
             batch = self.embed(media)
         new = generate(
             self.model, ids, attention_mask=mask, media=batch, config=config,
             stop_token_ids=self.stop_token_ids() if stop_token_ids is None else stop_token_ids,
-            pad_token_id=self.tokens.pad,
+            pad_token_id=self.tokens.pad, attend=attend,
         )
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
 
-    def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]] | MediaBatch) -> torch.Tensor:
-        """log p(continuation | prompt, media) for each row, (B,) float32."""
+    def score(self, prompts: Sequence[str], continuations: Sequence[str], media: Sequence[Sequence[Media]] | MediaBatch,
+              *, attend: str | None = None) -> torch.Tensor:
+        """log p(continuation | prompt, media) for each row, (B,) float32 (``attend`` as in ``generate``)."""
         conts = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
         ids, mask = self.pad_left([self.tokenizer(p)["input_ids"] + c for p, c in zip(prompts, conts)])
         cont = torch.zeros_like(mask)  # (B, T): 1 on each row's continuation tokens (they end every row)
@@ -115,7 +118,7 @@ class FlamingoPipeline:
             cont[b, ids.shape[1] - len(c):] = 1
         with torch.inference_mode():
             batch = self.embed(media)
-        return score_continuations(self.model, ids, attention_mask=mask, continuation_mask=cont, media=batch)
+        return score_continuations(self.model, ids, attention_mask=mask, continuation_mask=cont, media=batch, attend=attend)
 
     def describe(self) -> dict[str, Any]:
         """Parameter counts by part, for reports."""

@@ -36,15 +36,16 @@ class PromptPrefix:
 
 
 @torch.inference_mode()
-def encode_prefix(model: Flamingo, ids: torch.Tensor, media: torch.Tensor) -> PromptPrefix:
+def encode_prefix(model: Flamingo, ids: torch.Tensor, media: torch.Tensor, *, attend: str | None = None) -> PromptPrefix:
     """Prefill (T_p,) ``ids`` holding one ``<image>`` per item of ``media`` (M_p, n, d) once.
 
     The prefix should end where a prompt's chunk ends (after ``<|endofchunk|>``), so the text that
-    follows it starts a chunk of its own, as it would in the whole prompt.
+    follows it starts a chunk of its own, as it would in the whole prompt. ``attend``: the masking
+    mode (None: the model's own); generation after the prefix must use the same.
     """
     cache = DynamicCache(config=model.lm.config)
     batch = MediaBatch.stack([media]) if media.shape[0] else None
-    model(ids[None], media=batch, attention_mask=torch.ones_like(ids)[None], cache=cache, use_cache=True, logits_to_keep=1)
+    model(ids[None], media=batch, attention_mask=torch.ones_like(ids)[None], cache=cache, use_cache=True, logits_to_keep=1, attend=attend)
     keys = tuple(layer.keys for layer in cache.layers)
     values = tuple(layer.values for layer in cache.layers)
     return PromptPrefix(ids=ids, media=media, keys=keys, values=values)

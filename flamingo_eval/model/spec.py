@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..spec_io import build_dataclass, find_spec_file, read_yaml, resolve_path
+from ..locations import MODEL_SPECS_DIR
+from ..spec_io import SpecFolder, build_dataclass, resolve_path
 from .config import PerceiverConfig, XAttnConfig
-
-BUILTIN_DIR = Path(__file__).parent / "specs"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,15 +74,18 @@ def parse_spec(data: Any, *, source: Path | str = "<spec>") -> ModelSpec:
     return dataclasses.replace(spec, source=Path(source) if isinstance(source, (str, Path)) and Path(source).suffix else None)
 
 
+MODEL_SPECS: SpecFolder[ModelSpec] = SpecFolder(MODEL_SPECS_DIR, "model spec", parse_spec)
+
+
 def load_spec(path: Path | str) -> ModelSpec:
-    return parse_spec(read_yaml(path, "model spec"), source=Path(path))
+    return MODEL_SPECS.load(path)
 
 
 def builtin_specs() -> dict[str, Path]:
     """Name -> file of the specs that ship with the package."""
-    return {p.stem: p for p in sorted(BUILTIN_DIR.glob("*.yaml"))}
+    return MODEL_SPECS.builtin()
 
 
 def get_spec(name_or_path: str | Path) -> ModelSpec:
     """A built-in spec by name (``tiny``, ``smol``, ...) or a spec file by path."""
-    return load_spec(find_spec_file(name_or_path, builtin_specs(), "model spec"))
+    return MODEL_SPECS.get(name_or_path)

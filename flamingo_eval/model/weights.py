@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import save_file
 
 from ..errors import WeightsError
+from ..storage import atomic_path
 from .flamingo import Flamingo
 from .state_dicts import check_finite, check_state_dict, load_safetensors, load_torch, preview_keys, require_file
 
@@ -235,7 +236,8 @@ def save_adapters(
     state = adapter_state_dict(model, added_token_ids)
     if dtype is not None:
         state = {k: v.to(dtype) for k, v in state.items()}
-    save_file(state, str(path), metadata=metadata)
+    with atomic_path(path) as tmp:  # a kill while saving leaves the previous file intact
+        save_file(state, str(tmp), metadata=metadata)
 
 
 def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path) -> None:

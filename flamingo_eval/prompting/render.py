@@ -12,11 +12,11 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..control_tokens import END_OF_CHUNK, MEDIA_TOKEN
 from ..data.example import Example, MediaRef
 from ..errors import SpecError
-from ..model.tokenizer import END_OF_CHUNK, MEDIA_TOKEN
+from ..locations import PROMPTS_DIR
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 FIELDS = ("question", "answer", "options")
 
 

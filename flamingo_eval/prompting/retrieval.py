@@ -3,114 +3,24 @@
 ``ImageEmbedder`` embeds an example's first image (a video's middle frame at 1 FPS) with a vision
 encoder (RICES); ``TextEmbedder`` embeds its question with all-MiniLM-L6-v2 (mean pooling, as the
 sentence-transformers model is meant to be used). Both return L2-normalised rows and keep every vector
-in an ``EmbeddingCache`` keyed by the embedder's fingerprint and the content's hash, so a second run,
-or another benchmark sharing images, computes nothing again.
+in an ``EmbeddingCache`` (``flamingo_eval.storage``) keyed by the embedder's fingerprint and the
+content's hash, so a second run, or another benchmark sharing images, computes nothing again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import importlib.util
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
 
 from ..data.example import Example
 from ..data.media import load_image, sample_video_frames
-from ..errors import CacheWarning, MediaError, SpecError
+from ..errors import MediaError, SpecError
 from ..model.vision.base import VisionEncoder
-
-
-def module_fingerprint(module: nn.Module, *extra: str) -> str:
-    """sha256 over a module's parameter names, shapes and values (and ``extra`` settings)."""
-    h = hashlib.sha256()
-    for name, tensor in module.state_dict().items():
-        h.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
-        h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-    for item in extra:
-        h.update(item.encode())
-    return h.hexdigest()[:16]
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file's bytes (what caches key media by); ``MediaError`` naming it when unreadable."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError as err:  # missing, a folder, no permission
-        raise MediaError(f"{path}: cannot read it ({err.strerror or err})") from None
-    return h.hexdigest()
-
-
-class EmbeddingCache:
-    """content key -> tensor, for one producer fingerprint; in memory, and on disk when ``directory`` is
-    given (one safetensors shard per flush under ``directory/<fingerprint>/``), stored as ``dtype``.
-
-    The disk copy is derived data, so it never stops a run: a shard that cannot be read (cut off,
-    damaged) or holds a NaN or infinite value is named once in a ``CacheWarning``, removed, and its
-    entries are computed again; a folder that cannot be written is named once and the cache goes on
-    in memory only.
-    """
-
-    def __init__(self, directory: Path | None, fingerprint: str, *, dtype: torch.dtype = torch.float32) -> None:
-        self.dtype = dtype
-        self.folder = None if directory is None else Path(directory) / fingerprint
-        self.vectors: dict[str, torch.Tensor] = {}
-        self.new: dict[str, torch.Tensor] = {}
-        if self.folder is not None and self.folder.is_dir():
-            for shard in sorted(self.folder.glob("*.safetensors")):
-                self.vectors.update(self._read(shard))
-
-    @staticmethod
-    def _read(shard: Path) -> dict[str, torch.Tensor]:
-        """A shard's vectors; {} (and the shard removed, with a warning) when it is not usable."""
-        try:
-            vectors = load_file(str(shard))
-            for key, vector in vectors.items():
-                if vector.is_floating_point() and not bool(torch.isfinite(vector).all()):
-                    raise ValueError(f"entry {key} holds NaN or infinite values")
-        except Exception as err:  # SafetensorError, OSError, ...: whatever a damaged file raises
-            reason = (str(err).strip().splitlines() or [""])[0][:200]
-            warnings.warn(CacheWarning(f"{shard}: damaged cache file ({type(err).__name__}: {reason}); "
-                                       "removed, its entries will be computed again"), stacklevel=3)
-            with contextlib.suppress(OSError):
-                shard.unlink()
-            return {}
-        return vectors
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.vectors
-
-    def __getitem__(self, key: str) -> torch.Tensor:
-        return self.vectors[key]
-
-    def put(self, key: str, vector: torch.Tensor) -> None:
-        self.vectors[key] = self.new[key] = vector.detach().cpu().to(self.dtype).contiguous()
-
-    def flush(self) -> None:
-        """Write the vectors added since the last flush as a new shard (named by its content)."""
-        if self.folder is None or not self.new:
-            return
-        name = hashlib.sha256("".join(sorted(self.new)).encode()).hexdigest()[:16]
-        tmp = self.folder / f".{name}.tmp"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            save_file(self.new, str(tmp))
-            tmp.replace(self.folder / f"{name}.safetensors")  # atomic: a crash leaves no half shard
-        except (OSError, SafetensorError) as err:  # a full disk, a file where the folder should be, ...
-            warnings.warn(CacheWarning(f"{self.folder}: cannot write the cache ({type(err).__name__}: {err}); "
-                                       "going on without saving it to disk"), stacklevel=2)
-            self.folder = None
-        self.new = {}
+from ..storage import EmbeddingCache, file_digest, module_fingerprint, text_digest
 
 
 class _CachedEmbedder:
@@ -219,7 +129,7 @@ class TextEmbedder(_CachedEmbedder):
     def key(self, example: Example) -> str:
         if not example.question:
             raise SpecError(f"text selection needs a question, and example {example.id} has none")
-        return hashlib.sha256(example.question.encode()).hexdigest()
+        return text_digest(example.question)
 
     @torch.inference_mode()
     def compute(self, examples: Sequence[Example]) -> torch.Tensor:

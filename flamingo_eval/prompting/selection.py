@@ -21,13 +21,13 @@ import hashlib
 import itertools
 import random
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import torch
 
 from ..data.example import Example
 from ..errors import SpecError
-
-STRATEGIES = ("random", "fixed", "rices", "text")
+from ..registry import Registry
 
 
 def stable_seed(*parts: object) -> int:
@@ -104,6 +104,52 @@ def query_set(pool: Sequence[Example], size: int | None, seed: int, trial: int) 
     return tuple(random.Random(stable_seed(seed, trial, "query_set")).sample(list(pool), size))
 
 
+# examples -> (N, d) L2-normalised embeddings, cached by content (needed by ``rices`` and ``text``)
+Embedder = Callable[[Sequence[Example]], torch.Tensor]
+
+
+class Selector(Protocol):
+    def select(self, query: Example, k: int, avoid: frozenset[str] = frozenset()) -> list[Example]: ...
+
+
+class SelectorFactory(Protocol):
+    """How a strategy builds its selector for one trial (the arguments of ``make_selector``)."""
+
+    def __call__(
+        self, pool: Sequence[Example], *, seed: int, trial: int, query_set_size: int | None, embedder: Embedder | None
+    ) -> Selector: ...
+
+
+# name -> factory; registration order is the order the docs and ``--selection`` list them
+STRATEGIES: Registry[SelectorFactory] = Registry("selection")
+
+
+@STRATEGIES.register("random")
+def _random(pool: Sequence[Example], *, seed: int, trial: int, query_set_size: int | None, embedder: Embedder | None) -> Selector:
+    return RandomSelector(query_set(pool, query_set_size, seed, trial), seed=seed, trial=trial)
+
+
+@STRATEGIES.register("fixed")
+def _fixed(pool: Sequence[Example], *, seed: int, trial: int, query_set_size: int | None, embedder: Embedder | None) -> Selector:
+    return FixedSelector(query_set(pool, query_set_size, seed, trial), seed=seed, trial=trial)
+
+
+def _similarity(strategy: str) -> SelectorFactory:
+    """``rices`` and ``text`` differ only in the embedder the caller passes: both search the whole pool."""
+
+    def build(pool: Sequence[Example], *, seed: int, trial: int, query_set_size: int | None, embedder: Embedder | None) -> Selector:
+        if embedder is None:
+            raise SpecError(f"selection {strategy!r} needs an embedder")
+        pool = tuple(pool)
+        return SimilaritySelector(pool, embedder(pool), lambda ex: embedder([ex])[0])
+
+    return build
+
+
+STRATEGIES.add("rices", _similarity("rices"))
+STRATEGIES.add("text", _similarity("text"))
+
+
 def make_selector(
     strategy: str,
     pool: Sequence[Example],
@@ -111,17 +157,9 @@ def make_selector(
     seed: int,
     trial: int,
     query_set_size: int | None = None,
-    embedder: "Callable[[Sequence[Example]], torch.Tensor] | None" = None,
-):
-    """A selector for ``strategy``. ``embedder`` (examples -> (N, d) normalised embeddings, cached by
-    content) is needed by ``rices`` and ``text``; similarity searches the whole pool, as OpenFlamingo's
-    RICES does, while ``random`` and ``fixed`` draw from the query set."""
-    if strategy not in STRATEGIES:
-        raise SpecError(f"unknown selection {strategy!r}; known: {', '.join(STRATEGIES)}")
-    if strategy in ("random", "fixed"):
-        cls = RandomSelector if strategy == "random" else FixedSelector
-        return cls(query_set(pool, query_set_size, seed, trial), seed=seed, trial=trial)
-    if embedder is None:
-        raise SpecError(f"selection {strategy!r} needs an embedder")
-    pool = tuple(pool)
-    return SimilaritySelector(pool, embedder(pool), lambda ex: embedder([ex])[0])
+    embedder: Embedder | None = None,
+) -> Selector:
+    """A selector for ``strategy`` (``UnknownNameError`` listing the strategies if there is none).
+    ``embedder`` is needed by ``rices`` and ``text``; similarity searches the whole pool, as
+    OpenFlamingo's RICES does, while ``random`` and ``fixed`` draw from the query set."""
+    return STRATEGIES.get(strategy)(pool, seed=seed, trial=trial, query_set_size=query_set_size, embedder=embedder)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import ResultsError, read_results
+from ..errors import ResultsError
+from .results import read_results
 
 # What identifies one prediction and one metric row (docs/results.md).
 PREDICTION_KEY = ("variant", "benchmark", "shots", "trial", "query_id")

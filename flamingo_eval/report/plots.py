@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from .atomic import write_bytes_atomic
+from ..storage import write_bytes_atomic
 from .cells import display_scale
 from .tables import primary_rows
 

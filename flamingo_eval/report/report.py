@@ -22,11 +22,12 @@ from pathlib import Path
 import pandas as pd
 from rich.table import Table
 
-from .atomic import write_text_atomic
+from ..errors import ResultsError
+from ..storage import write_text_atomic
 from .formats import to_latex, to_markdown, to_rich
 from .plots import shot_scaling_plot
 from .published import paper_notes, paper_rows
-from .results import ResultSet, ResultsError, chance_levels, load_rows, merged_primary_metrics
+from .results import ResultSet, chance_levels, load_rows, merged_primary_metrics
 from .summary import summarize
 from .tables import delta_table, model_table, shots_table
 

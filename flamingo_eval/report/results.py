@@ -1,7 +1,7 @@
 """Reading results folders (``metrics.json`` + ``run.json``, see docs/results.md) into metric rows.
 
-``read_results(folder)`` checks and loads one folder; ``metric_rows(results)`` combines several into one
-DataFrame with the columns ``ROW_COLUMNS``. Every problem with the input is a ``ResultsError`` naming the
+``read_results(folder)`` checks and loads one folder; ``combine_metric_rows(results)`` combines several into
+one DataFrame with the columns ``ROW_COLUMNS``. Every problem with the input is a ``ResultsError`` naming the
 file, row and key at fault.
 
 Combining folders: each row gets ``run`` = the folder's name (made unique by prefixing parent folders
@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import FlamingoEvalError
+from ..errors import ResultsError
 
 RESULTS_FORMAT = "flamingo-eval-results-v1"
 
@@ -34,10 +34,6 @@ ROW_KEYS = ("variant", "model", "benchmark", "shots", "trial", "seed", "metric",
 ROW_COLUMNS = ("benchmark", "model", "variant", "shots", "trial", "seed", "metric", "value", "n", "run")
 # What makes two rows the same measurement.
 MEASUREMENT_KEY = ("benchmark", "model", "variant", "shots", "trial", "metric")
-
-
-class ResultsError(FlamingoEvalError, ValueError):
-    """A results folder, metrics.json or run.json that cannot be read as docs/results.md describes."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +175,7 @@ def run_names(results: Sequence[ResultSet]) -> list[str]:
         depth = [d + 1 if label in clashes else d for label, d in zip(labels, depth)]
 
 
-def metric_rows(results: Sequence[ResultSet]) -> pd.DataFrame:
+def combine_metric_rows(results: Sequence[ResultSet]) -> pd.DataFrame:
     """All folders' metric rows as one DataFrame with the columns ``ROW_COLUMNS``.
 
     In: result sets (``read_results``). Out: one row per metrics.json row, ``run`` naming its folder;
@@ -202,11 +198,11 @@ def metric_rows(results: Sequence[ResultSet]) -> pd.DataFrame:
 
 
 def load_rows(folders: Sequence[str | os.PathLike[str]]) -> tuple[list[ResultSet], pd.DataFrame]:
-    """``read_results`` for each folder, then ``metric_rows``: the sets and their combined rows."""
+    """``read_results`` for each folder, then ``combine_metric_rows``: the sets and their combined rows."""
     if not folders:
         raise ResultsError("no results folder given")
     results = [read_results(folder) for folder in folders]
-    return results, metric_rows(results)
+    return results, combine_metric_rows(results)
 
 
 def chance_levels(results: Sequence[ResultSet]) -> dict[str, float]:

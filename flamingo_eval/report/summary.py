@@ -15,9 +15,10 @@ from typing import Any, Union
 
 import pandas as pd
 
-from .atomic import write_text_atomic
+from ..errors import ResultsError
+from ..storage import write_text_atomic
 from .formats import to_markdown
-from .results import ROW_KEYS, ResultSet, ResultsError, load_rows, metric_rows
+from .results import ROW_KEYS, ResultSet, combine_metric_rows, load_rows
 
 SUMMARY_COLUMNS = ("benchmark", "model", "variant", "shots", "metric", "mean", "std", "trials", "n")
 GROUP_COLUMNS = ["benchmark", "model", "variant", "shots", "metric"]
@@ -40,7 +41,7 @@ def _std(values: pd.Series) -> float:
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and sample standard deviation over trials, per (benchmark, model, variant, shots, metric).
 
-    In: metric rows (``metric_rows``; at least ``benchmark, model, variant, shots, trial, metric, value,
+    In: metric rows (``combine_metric_rows``; at least ``benchmark, model, variant, shots, trial, metric, value,
     n``). Out: one row per group with the columns ``SUMMARY_COLUMNS``, sorted by the group columns:
 
     * ``mean``, ``std``: over the group's trials, on the metric's own scale; ``std`` is the sample standard
@@ -81,7 +82,7 @@ def _rows_of(source: RowsSource) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     if isinstance(source, ResultSet):
-        return metric_rows([source])
+        return combine_metric_rows([source])
     if isinstance(source, (str, os.PathLike)):
         return load_rows([source])[1]
     return pd.DataFrame.from_records(list(source), columns=list(ROW_KEYS))
@@ -109,5 +110,5 @@ def write_summary(folder_or_rows: RowsSource, folder: str | os.PathLike[str] | N
 
 
 def summarize_folders(folders: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
-    """``summarize`` of the combined rows of several results folders (see ``results.metric_rows``)."""
+    """``summarize`` of the combined rows of several results folders (see ``results.combine_metric_rows``)."""
     return summarize(load_rows(folders)[1])

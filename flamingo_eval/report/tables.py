@@ -23,12 +23,12 @@ import pandas as pd
 
 from .cells import MISSING, display_scale, format_cell, format_delta
 from .formats import latex_escape, to_latex, to_markdown, to_rich
-from .results import ResultSet, ResultsError, load_rows, metric_rows, read_results
+from .results import ResultSet, combine_metric_rows, load_rows, read_results
 from .summary import SUMMARY_COLUMNS, summarize, write_summary
 
 __all__ = [
-    "SUMMARY_COLUMNS", "ResultSet", "ResultsError", "delta_table", "infer_primary_metrics", "latex_escape",
-    "load_rows", "metric_rows", "model_table", "primary_rows", "read_results", "shots_table", "summarize",
+    "SUMMARY_COLUMNS", "ResultSet", "combine_metric_rows", "delta_table", "infer_primary_metrics", "latex_escape",
+    "load_rows", "model_table", "primary_rows", "read_results", "shots_table", "summarize",
     "to_latex", "to_markdown", "to_rich", "write_summary",
 ]
 

@@ -8,7 +8,6 @@ is stopped and resumed draws the same batches as one that never stopped. It is w
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import torch
 
 from ..errors import WeightsError
 from ..model.state_dicts import check_finite, load_torch, require_file
-from ..report.atomic import write_bytes_atomic
+from ..storage import atomic_path
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -35,9 +34,10 @@ def save_checkpoint(folder: Path, *, step: int, modules: dict[str, torch.nn.Modu
         "torch_rng": torch.get_rng_state(),
         "best": best,
     }
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return write_bytes_atomic(Path(folder) / CHECKPOINT, buffer.getvalue())
+    path = Path(folder) / CHECKPOINT
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
 
 
 def load_checkpoint(folder: Path, *, modules: dict[str, torch.nn.Module], optimizer: torch.optim.Optimizer,

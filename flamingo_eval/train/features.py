@@ -12,7 +12,7 @@ from ..data.example import MediaRef
 from ..data.media import load_media
 from ..model.flamingo import Flamingo
 from ..model.vision.base import ImageTransform
-from ..prompting.retrieval import EmbeddingCache, file_digest, module_fingerprint
+from ..storage import EmbeddingCache, file_digest, module_fingerprint
 
 
 class FeatureStore:

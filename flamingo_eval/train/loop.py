@@ -25,6 +25,7 @@ from ..data.formats import read_examples
 from ..model import load_model, save_adapters
 from ..model.media import MediaBatch
 from ..prompting.render import load_template
+from ..storage import write_text_atomic
 from .checkpoint import load_checkpoint, save_checkpoint
 from .embeddings import AddedTokenRows
 from .features import FeatureStore
@@ -228,7 +229,7 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
 def _truncate_log(path: Path, step: int) -> None:
     """Keep the log's records up to ``step`` (and earlier resume marks): later ones are redone."""
     kept = [r for r in _read_log(path) if r.get("step", 0) <= step]
-    path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _schedule(step: int, warmup: int, total: int) -> float:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..locations import RECIPES_DIR
 from ..spec_io import build_dataclass, read_yaml
-
-RECIPES_DIR = Path(__file__).parent
 
 
 @dataclass(frozen=True, kw_only=True)

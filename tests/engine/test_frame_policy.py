@@ -11,7 +11,7 @@ import pytest
 from flamingo_eval.benchmark import VideoSpec, get_benchmark
 from flamingo_eval.data.example import MediaRef
 from flamingo_eval.engine.frames import POLICIES, model_frame_capacity, resolve_frames
-from flamingo_eval.engine.runner import load_media_for
+from flamingo_eval.engine.visual_cache import load_media_for
 from flamingo_eval.engine.settings import OVERRIDES, RunSettings, Variant, parse_variant, resolve_job
 from flamingo_eval.errors import SpecError
 
@@ -93,12 +93,12 @@ def test_refusals_name_the_benchmark_model_and_policy(openflamingo_shaped):
 
 def test_refused_before_any_model_loads(monkeypatch, tmp_path, openflamingo_shaped):
     import flamingo_eval
-    from flamingo_eval.engine import runner
+    from flamingo_eval.engine import resources
 
     def no_loading(*args, **kwargs):
         raise AssertionError("a model was loaded before the frame policy was checked")
 
-    monkeypatch.setattr(runner, "load_model", no_loading)
+    monkeypatch.setattr(resources, "load_model", no_loading)
     with pytest.raises(SpecError, match="frames=interpolate: model .*openflamingo-shaped.yaml has no temporal"):
         flamingo_eval.evaluate(["msrvtt_qa"], model=openflamingo_shaped, out=tmp_path / "out", shots=[0],
                                data_root=tmp_path / "absent", frames="interpolate")

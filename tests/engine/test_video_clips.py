@@ -14,8 +14,8 @@ import torch
 import flamingo_eval
 from flamingo_eval.benchmark import get_benchmark
 from flamingo_eval.data.example import MediaRef
-from flamingo_eval.engine import runner
-from flamingo_eval.engine.runner import load_media_for
+from flamingo_eval.engine import resources
+from flamingo_eval.engine.visual_cache import load_media_for
 from flamingo_eval.errors import SpecError
 from flamingo_eval.model import load_model
 
@@ -47,7 +47,7 @@ def shared_models(models):
     """The runner takes the module's models instead of loading its own."""
     pipes, _ = models
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "load_model", lambda name, **_: pipes[str(name)])
+        patch.setattr(resources, "load_model", lambda name, **_: pipes[str(name)])
         yield
 
 

@@ -9,7 +9,7 @@ import torch
 
 from flamingo_eval.benchmark import VideoSpec
 from flamingo_eval.data.example import MediaRef
-from flamingo_eval.engine.runner import load_media_for
+from flamingo_eval.engine.visual_cache import load_media_for
 from flamingo_eval.engine.visual_cache import VisualTokenCache
 from flamingo_eval.errors import MediaError
 from flamingo_eval.model import load_model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flamingo_eval.report import ResultsError
+from flamingo_eval.errors import ResultsError
 from flamingo_eval.report.agreement import compare_runs
 
 from .fixtures import fixture_rows, run_json, write_folder

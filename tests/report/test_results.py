@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flamingo_eval.errors import FlamingoEvalError
-from flamingo_eval.report import ResultsError, load_rows, merged_primary_metrics, metric_rows, read_results
+from flamingo_eval.errors import ResultsError
+from flamingo_eval.report import combine_metric_rows, load_rows, merged_primary_metrics, read_results
 from flamingo_eval.report.results import ROW_COLUMNS, run_names
 
 from .fixtures import fixture_rows, run_json, write_folder
@@ -94,7 +95,7 @@ def test_run_json_checks(results_folder: Path) -> None:
 
 
 def test_metric_rows_columns_and_run(results_folder: Path) -> None:
-    frame = metric_rows([read_results(results_folder)])
+    frame = combine_metric_rows([read_results(results_folder)])
     assert tuple(frame.columns) == ROW_COLUMNS
     assert set(frame["run"]) == {"demo"}
     assert frame["seed"].tolist()[:3] == [42, 43, 44]

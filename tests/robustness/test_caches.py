@@ -18,7 +18,7 @@ from flamingo_eval.data.media import load_media
 from flamingo_eval.engine.visual_cache import VisualTokenCache
 from flamingo_eval.errors import CacheWarning, MediaError
 from flamingo_eval.model import load_model
-from flamingo_eval.prompting.retrieval import EmbeddingCache, file_digest
+from flamingo_eval.storage import EmbeddingCache, file_digest
 from flamingo_eval.train.features import FeatureStore
 
 from ..conftest import tiny_spec

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from ...errors import DataError
+from ...storage import write_bytes_atomic
 from ..example import Example, MediaRef
 from ..formats import Problems, entry_path, file_problem, file_state, register_format
 from ._common import RecordError, collect
@@ -313,9 +313,7 @@ class MediaCache:
         # (a crash before this atomic writer existed, a full disk) and is written again
         if file_state(target) != "file" or target.stat().st_size != len(data):
             self.folder.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-            partial.write_bytes(data)
-            os.replace(partial, target)  # atomic: a reader never sees half a file
+            write_bytes_atomic(target, data)  # a reader never sees half a file
         return target
 
 

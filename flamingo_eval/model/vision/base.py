@@ -16,6 +16,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ...registry import Registry
+
 _RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
 
@@ -74,23 +76,16 @@ class VisionEncoder(nn.Module):
 
 # kind -> builder(options: dict, weights: Path | None) -> VisionEncoder
 VisionBuilder = Callable[[dict[str, Any], "Path | None"], VisionEncoder]
-VISION_ENCODERS: dict[str, VisionBuilder] = {}
+VISION_ENCODERS: Registry[VisionBuilder] = Registry("vision encoder kind")
 
 
 def register_vision_encoder(kind: str) -> Callable[[VisionBuilder], VisionBuilder]:
     """Decorator: make a builder available to model specs under ``vision.kind: <kind>``."""
-
-    def wrap(builder: VisionBuilder) -> VisionBuilder:
-        VISION_ENCODERS[kind] = builder
-        return builder
-
-    return wrap
+    return VISION_ENCODERS.register(kind)
 
 
 def build_vision_encoder(kind: str, options: dict[str, Any], weights: Path | None) -> VisionEncoder:
     """Build a registered encoder, frozen and in eval mode. ``weights`` None means random init."""
-    if kind not in VISION_ENCODERS:
-        raise ValueError(f"unknown vision encoder kind {kind!r}; known: {sorted(VISION_ENCODERS)}")
-    encoder = VISION_ENCODERS[kind](dict(options), weights)
+    encoder = VISION_ENCODERS.get(kind)(dict(options), weights)
     encoder.requires_grad_(False)
     return encoder.eval()

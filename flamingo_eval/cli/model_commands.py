@@ -1,72 +1,23 @@
-"""The ``flamingo-eval`` command line: a thin layer over the Python API."""
+"""``flamingo-eval models | generate | model-bench``: the model on its own."""
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .errors import FlamingoEvalError, SpecError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Few-shot evaluation of Flamingo-style models.")
-console = Console()
-_state = {"debug": False}
-
-
-@app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
-    _state["debug"] = debug
-    # transformers' GGUF conversion draws tqdm bars that would drown the command's own output
-    os.environ.setdefault("TQDM_DISABLE", "1")
-
-
-def user_errors(command: Callable) -> Callable:
-    """Print a user mistake (bad spec, missing file, ...) as one line and exit 1; a traceback only with --debug.
-
-    Besides the harness's own errors, an ``OSError`` (a path the system refuses: no permission, no space,
-    a file where a folder belongs) is the user's to fix and names its file; it is printed the same way.
-    """
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (FlamingoEvalError, OSError) as err:
-            if _state["debug"]:
-                raise
-            console.print(f"[bold red]error:[/] {_describe(err)}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return run
-
-
-def parse_shots(text: str, flag: str = "--shots") -> tuple[int, ...]:
-    """``"0,4,8"`` -> (0, 4, 8); a SpecError naming the option otherwise."""
-    try:
-        return tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise SpecError(f"{flag} must be comma-separated integers, got {text!r}") from None
-
-
-def _describe(err: Exception) -> str:
-    if isinstance(err, OSError) and not isinstance(err, FlamingoEvalError):
-        where = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
-        return f"{where}: {err.strerror or err}" if where else f"{type(err).__name__}: {err}"
-    return str(err)
+from ..locations import ASSETS_DIR
+from .shared import app, console, user_errors
 
 
 @app.command()
 @user_errors
 def models() -> None:
     """List the built-in model specs and the files each one expects."""
-    from .model.spec import builtin_specs, load_spec
+    from ..model.spec import builtin_specs, load_spec
 
     table = Table("name", "description", "files")
     for name, path in builtin_specs().items():
@@ -87,10 +38,10 @@ def generate_command(
     device: str = "cpu",
 ) -> None:
     """Generate text from an interleaved image prompt."""
-    from .data.media import load_image
-    from .model import GenerationConfig, load_model
+    from ..data.media import load_image
+    from ..model import GenerationConfig, load_model
 
-    paths = image or [Path(str(files("flamingo_eval") / "assets" / "cat.jpg"))]
+    paths = image or [ASSETS_DIR / "cat.jpg"]
     if prompt.count("<image>") != len(paths):
         raise typer.BadParameter(f"the prompt has {prompt.count('<image>')} <image> markers but {len(paths)} images were given")
     images = [load_image(p) for p in paths]  # before the model, so a bad path fails fast
@@ -113,7 +64,7 @@ def model_bench(
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures here.")] = None,
 ) -> None:
     """Time the model: load, forward, batched generation, against the bare LM."""
-    from .bench.model_speed import SpeedSettings, measure_model_speed
+    from ..bench.model_speed import SpeedSettings, measure_model_speed
 
     settings = SpeedSettings(model=model, batch=batch, images=images, text_tokens=text_tokens, new_tokens=new_tokens,
                              repeats=repeats, device=device, dtype=dtype)
@@ -135,6 +86,3 @@ def model_bench(
     console.print(table)
     if json_path is not None:
         json_path.write_text(json.dumps(figures, indent=2))
-
-
-from . import cli_bench, cli_demo, cli_eval  # noqa: E402,F401  (register the bench, evaluation and demo commands)

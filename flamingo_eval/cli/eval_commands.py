@@ -10,8 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from .cli import app, console, parse_shots, user_errors
-from .errors import SpecError
+from .shared import app, console, parse_shots, print_report, print_skipped, user_errors
 
 Shots = Annotated[str, typer.Option(help="Shot counts, comma-separated.")]
 BatchSize = Annotated[int, typer.Option(help="Most prompts per batch (does not change predictions).")]
@@ -29,9 +28,9 @@ def _out(out: Path | None, model: str, benchmarks: list[str], kind: str = "") ->
 def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline: str = "baseline", **options: Any):
     from contextlib import nullcontext
 
-    from .api import evaluate
-    from .cli_progress import RichProgress
-    from .engine.distributed import World
+    from ..api import evaluate
+    from ..engine.distributed import World
+    from .progress import RichProgress
 
     # under torchrun only rank 0 draws its share's progress and prints the report: one screen, not N
     main = World.from_env().is_main
@@ -39,26 +38,10 @@ def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline
         metrics = evaluate(benchmarks, out=out, variants=variants, baseline=baseline, progress=progress,
                            command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **options)
     if main:
-        _print_report([out])
+        print_report([out])
         print_skipped(out)
         console.print(f"results: {out}")
     return metrics
-
-
-def print_skipped(out: Path) -> None:
-    """Say how many records, prompts and pool items were left out (--skip-bad) and where they are listed."""
-    from .engine.results import ResultsFolder
-
-    line = ResultsFolder(out).skipped_summary()
-    if line:
-        console.print(f"[yellow]{line}[/]", highlight=False)
-
-
-def _print_report(folders: list[Path], paper: bool = False) -> None:
-    from .report import report_tables, to_rich
-
-    for title, table in report_tables(folders, paper=paper):
-        console.print(to_rich(table, title))
 
 
 @app.command()
@@ -112,35 +95,14 @@ def sweep(
     frames: Frames = "auto",
 ) -> None:
     """A grid over shots and any other axis (selection, prompt, frames, model, ...): one folder, one table."""
-    from .api import sweep_variants
-    from .spec_io import read_yaml
+    from ..engine.sweep import read_sweep
 
-    options: dict[str, Any] = dict(model=model, shots=parse_shots(shots), trials=trials, seed=seed, selection=selection,
-                                   num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
-                                   data_root=data_root, device=device, dtype=dtype, frames=frames)
-    axes: dict[str, list[Any]] = {}
-    if config is not None:
-        data = read_yaml(config, "sweep config") or {}
-        if not isinstance(data, dict):
-            raise SpecError(f"{config}: a sweep config must be a mapping")
-        benchmarks = benchmarks or data.pop("benchmarks", None)
-        axes.update(data.pop("grid", {}) or {})
-        for key, value in data.items():
-            if key not in options:
-                raise SpecError(f"{config}: unknown key {key} (known: benchmarks, grid, {', '.join(options)})")
-            options[key] = tuple(value) if key == "shots" else value
-    for item in grid or []:
-        axis, eq, values = item.partition("=")
-        if not eq:
-            raise SpecError(f"--grid {item!r} should be axis=value,value")
-        axes[axis] = values.split(",")
-    if "shots" in axes:
-        options["shots"] = tuple(int(s) for s in axes.pop("shots"))
-    if not benchmarks:
-        raise SpecError("sweep needs benchmarks (arguments or in --config)")
-    variants = sweep_variants(axes)
-    _evaluate(list(benchmarks), out=_out(out, options["model"], list(benchmarks), "-sweep"), variants=variants,
-              baseline=variants[0].name, **options)
+    options = dict(model=model, shots=parse_shots(shots), trials=trials, seed=seed, selection=selection, num_samples=num_samples,
+                   batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix, data_root=data_root,
+                   device=device, dtype=dtype, frames=frames)
+    plan = read_sweep(benchmarks or [], options, config=config, grid=grid or [])
+    _evaluate(plan.benchmarks, out=_out(out, plan.options["model"], plan.benchmarks, "-sweep"), variants=plan.variants,
+              baseline=plan.variants[0].name, **plan.options)
 
 
 @app.command()
@@ -178,9 +140,9 @@ def report(
     paper: Annotated[bool, typer.Option(help="Put the published Flamingo / OpenFlamingo numbers beside these.")] = False,
 ) -> None:
     """Comparison tables (terminal, Markdown, CSV, LaTeX) and the shot-scaling plot."""
-    from .report import write_report
+    from ..report import write_report
 
-    _print_report(folders, paper=paper)
+    print_report(folders, paper=paper)
     for path in write_report(folders, out or folders[0], paper=paper):
         console.print(f"wrote {path}")
 
@@ -189,7 +151,7 @@ def report(
 @user_errors
 def list_benchmarks() -> None:
     """List the built-in benchmarks and the files each expects."""
-    from .benchmark import builtin_benchmarks, load_benchmark
+    from ..benchmark import builtin_benchmarks, load_benchmark
 
     table = Table("name", "task", "format", "files (under <data-root>/<name>/)")
     for name, path in builtin_benchmarks().items():

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from .engine.runner import Progress as RunProgress
+from ..engine.runner import Progress as RunProgress
 
 
 class RateColumn(ProgressColumn):

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .cli import app, console, parse_shots, user_errors
+from .shared import app, console, parse_shots, user_errors
 
 
 @app.command()
@@ -30,7 +30,7 @@ def bench(
 ) -> None:
     """Time k-shot generation the OpenFlamingo way (its own Flamingo class, its evaluation loop) and with
     this harness on the same queries, demonstrations, settings and weights; print both and the ratio."""
-    from .bench.fewshot import BenchSettings, run_bench
+    from ..bench.fewshot import BenchSettings, run_bench
 
     settings = BenchSettings(
         model=model, benchmark=benchmark, selections=tuple(s.strip() for s in selection.split(",") if s.strip()),

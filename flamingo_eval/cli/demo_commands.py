@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import app, console, parse_shots, user_errors
-from .demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
+from .shared import app, console, parse_shots, print_report, print_skipped, user_errors
+from ..demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 
 
 @app.command("make-demo-data")
@@ -21,8 +21,8 @@ def make_demo_data(
     seed: int = 0,
 ) -> None:
     """Write the synthetic demo suite (captions, VQA, concept binding, video QA) in the official formats."""
-    from .benchmark import GENERATED_DATA
-    from .demo import generate
+    from ..benchmark import GENERATED_DATA
+    from ..demo import generate
 
     started = time.perf_counter()
     for name, folder in generate(out or GENERATED_DATA, seed=seed).items():
@@ -43,31 +43,14 @@ def train(
     install: Annotated[bool, typer.Option(help="Copy the best weights to the model spec's adapters file.")] = False,
 ) -> None:
     """Train the resampler, gated blocks and new token embeddings of a model spec (LM and encoder frozen)."""
-    import dataclasses
-    import shutil
+    from ..train.session import install_adapters, train_recipe
 
-    from .benchmark import GENERATED_DATA
-    from .demo import generate
-    from .model import get_spec
-    from .train.loop import Trainer
-    from .train.recipe import load_recipe
-
-    plan = load_recipe(recipe)
-    if steps is not None:
-        plan = dataclasses.replace(plan, steps=steps)
-    if init is not None:
-        plan = dataclasses.replace(plan, init=str(init))
-    root = data_root or GENERATED_DATA
-    generate(root)  # a no-op when the suite is already there
-    trainer = Trainer(plan, root, out, cache_dir=Path.home() / ".cache" / "flamingo-eval" / "features", log=console.print)
-    result = trainer.train(stop_after=stop_after, resume=resume)
+    result = train_recipe(recipe, out=out, data_root=data_root, steps=steps, stop_after=stop_after, resume=resume,
+                          init=init, log=console.print)
     console.print(f"best validation score {result['best']['score']:.3f} at step {result['best']['step']} "
                   f"({result['seconds'] / 60:.1f} min); weights: {out / 'best.safetensors'}")
     if install:
-        spec = get_spec(plan.model)
-        target = spec.source.parent / spec.adapters
-        shutil.copyfile(out / "best.safetensors", target)
-        console.print(f"installed as {target.resolve()}")
+        console.print(f"installed as {install_adapters(out / 'best.safetensors', result['model']).resolve()}")
 
 
 @app.command()
@@ -84,9 +67,8 @@ def demo(
 ) -> None:
     """The main job: the trained smol-flamingo on the demo suite's test splits across shot counts, evaluated
     into a new folder and compared with the committed reference (results/demo-sweep)."""
-    from .api import demo as run_demo
-    from .cli_eval import _print_report, print_skipped
-    from .cli_progress import RichProgress
+    from ..api import demo as run_demo
+    from .progress import RichProgress
 
     started = time.perf_counter()
     with RichProgress(console) as progress:
@@ -94,11 +76,11 @@ def demo(
                           batch_size=batch_size, reference=_folder_or_none(reference), untrained=_folder_or_none(untrained),
                           progress=progress, command=shlex.join(["flamingo-eval", *sys.argv[1:]]))
     if result.agreement is None:
-        _print_report([result.out])
+        print_report([result.out])
         console.print(f"no reference to compare with ({reference})")
     else:
         console.print(f"This run ({result.out}) beside the committed reference ({result.reference}):")
-        _print_report([result.out, result.reference])
+        print_report([result.out, result.reference])
         style = "green" if result.agreement.agrees else "bold red"
         console.print(f"[{style}]{result.agreement.describe()}[/]", highlight=False)
     print_skipped(result.out)

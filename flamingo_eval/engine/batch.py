@@ -1,0 +1,77 @@
+"""Answering one batch of prompts: their media as visual tokens, then generation (open-ended tasks) or
+option scoring (multiple choice, classification), post-processing, and a prediction row per prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..data.example import Example
+from ..errors import MediaError
+from ..model.media import MediaBatch
+from ..model.pipeline import FlamingoPipeline
+from ..prompting.postprocess import get_postprocessor
+from ..prompting.render import Prompt
+from .answering import Answerer
+from .results import SkipLog
+from .scoring import query_score
+from .settings import Job
+from .visual_cache import VisualTokenCache
+
+CHOICE_TASKS = ("multiple_choice", "classification")
+
+
+def answer_batch(
+    job: Job, batch: Sequence[Prompt], queries: dict[str, Example], ids: Sequence[Sequence[int]], *,
+    pipe: FlamingoPipeline, cache: VisualTokenCache, answerer: Answerer, skips: SkipLog | None,
+    shots: int, trial: int, seed: int,
+) -> list[dict[str, Any]]:
+    """Answer ``batch`` (``ids``: each prompt's token ids) and return its prediction rows.
+
+    A prompt whose media cannot be decoded is recorded in ``skips`` (``--skip-bad``) and left out; with
+    ``skips`` None it is an error naming the benchmark, the query and the file.
+    """
+    spec = job.benchmark
+    loaded, kept, kept_ids = [], [], []
+    for prompt, row in zip(batch, ids):
+        try:
+            loaded.append(cache.get(prompt.media, job.video))
+            kept.append(prompt)
+            kept_ids.append(row)
+        except MediaError as err:
+            if skips is None:
+                raise MediaError(f"{spec.name} query {prompt.query_id}: {err}") from None
+            skips.add([{"variant": job.variant, "benchmark": spec.name, "shots": shots, "trial": trial,
+                        "id": prompt.query_id, "file": "", "reason": str(err)}])
+    if not kept:
+        return []
+    if spec.task in CHOICE_TASKS:
+        outputs = [choose_option(pipe, prompt.text, cache.batch([tokens]), queries[prompt.query_id], attend=job.attend)
+                   for prompt, tokens in zip(kept, loaded)]
+    else:
+        post = get_postprocessor(spec.postprocess)
+        keys = [[cache.key(ref, job.video) for ref in p.media] for p in kept]
+        raw = answerer.generate(kept_ids, loaded, keys, job.generation, attend=job.attend)
+        outputs = [{"raw_output": text, "prediction": post(text)} for text in raw]
+    rows = []
+    for prompt, output in zip(kept, outputs):
+        query = queries[prompt.query_id]
+        row = {
+            "variant": job.variant, "model": pipe.spec.name, "benchmark": spec.name, "shots": shots,
+            "trial": trial, "seed": seed + trial, "query_id": prompt.query_id,
+            "demo_ids": list(prompt.demo_ids), "prompt": prompt.text, **output,
+            "references": list(query.references),
+        }
+        if query.meta.get("answer_type"):
+            row["answer_type"] = query.meta["answer_type"]
+        row["score"] = query_score(spec.metric, row)
+        rows.append(row)
+    return rows
+
+
+def choose_option(pipe: FlamingoPipeline, prompt: str, media: MediaBatch, query: Example, *, attend: str | None = None) -> dict[str, Any]:
+    """Multiple choice: the option with the highest log-likelihood after the prompt (ties: the first)."""
+    options = list(query.options)
+    scores = pipe.score([prompt] * len(options), options, media.repeat_interleave(len(options)), attend=attend).tolist()
+    best = max(range(len(options)), key=lambda i: (scores[i], -i))
+    return {"raw_output": scores, "prediction": options[best], "option_scores": scores, "answer_index": query.answer_index}
