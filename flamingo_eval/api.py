@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,45 +25,26 @@ if TYPE_CHECKING:
 def evaluate(
     benchmarks: Sequence[str],
     *,
-    model: str = "smol",
     out: Path | str,
-    shots: Sequence[int] = (0, 4, 8, 16, 32),
-    trials: int = 1,
-    seed: int = 42,
-    selection: str = "random",
-    num_samples: int | None = None,
-    batch_size: int = 8,
-    token_budget: int | None = None,
-    share_prefix: bool = True,
-    data_root: Path | str | None = None,
     variants: Sequence[Variant | str] = (),
     baseline: str = BASELINE,
-    skip_bad: bool = False,
-    device: str = "cpu",
-    dtype: str | None = None,
-    embedding_cache: Path | str | None = None,
-    visual_cache: Path | str | None = None,
-    frames: str = "auto",
     progress: Progress | None = None,
     command: str = "",
+    **settings: Any,
 ) -> pd.DataFrame:
-    """Evaluate ``model`` on ``benchmarks`` at every shot count and trial; write the results folder
-    ``out`` (docs/results.md) and return its metrics (one row per variant, benchmark, shots, trial,
-    metric). ``variants`` ("name:key=value,..." or Variant) are evaluated beside the baseline; running
-    again into the same folder resumes. ``frames``: the video frame policy (auto, interpolate, thin,
-    pool; docs/benchmarks.md, "Video frames"), resolved per job before anything runs.
+    """Evaluate on ``benchmarks`` at every shot count and trial; write the results folder ``out``
+    (docs/results.md) and return its metrics (one row per variant, benchmark, shots, trial, metric).
+
+    ``settings``: any field of ``RunSettings`` (engine/settings.py, each with its default and what it
+    does: ``model``, ``shots``, ``trials``, ``seed``, ``selection``, ``num_samples``, ``frames``, ...).
+    ``variants`` ("name:key=value,..." or Variant) are evaluated beside the baseline; running again into
+    the same folder resumes.
     """
-    settings = RunSettings(
-        benchmarks=tuple(benchmarks), model=model, shots=tuple(shots), trials=trials, seed=seed, selection=selection,
-        num_samples=num_samples, batch_size=batch_size, token_budget=token_budget, share_prefix=share_prefix,
-        data_root=None if data_root is None else str(data_root),
-        skip_bad=skip_bad, device=device, dtype=dtype, embedding_cache=None if embedding_cache is None else str(embedding_cache),
-        visual_cache=None if visual_cache is None else str(visual_cache), frames=frames,
-    )
+    run_settings = RunSettings.of(benchmarks, **settings)
     parsed = [v if isinstance(v, Variant) else parse_variant(v) for v in variants]
     if not any(v.name == baseline for v in parsed):
         parsed.insert(0, Variant(baseline))
-    runner = Runner(settings, out, variants=parsed, baseline=baseline, command=command, progress=progress)
+    runner = Runner(run_settings, out, variants=parsed, baseline=baseline, command=command, progress=progress)
     return pd.DataFrame(runner.run())
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 from ..benchmark import BenchmarkSpec, VideoSpec
@@ -19,25 +21,30 @@ from .frames import AUTO, check_policy, model_frame_capacity, resolve_frames
 BASELINE = "baseline"
 
 
+def _setting(default: Any, help: str) -> Any:
+    """A run setting: its default and what it does, said once (the CLI's options are made from these)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunSettings:
-    benchmarks: tuple[str, ...]  # built-in names or spec paths
-    model: str = "smol"  # built-in model spec name or path
-    shots: tuple[int, ...] = (0, 4, 8, 16, 32)
-    trials: int = 1  # trial t uses seed + t for its demonstrations (and its --num-samples subset)
-    seed: int = 42
-    selection: str = "random"  # random | fixed | rices | text
-    num_samples: int | None = None  # evaluate a seeded random subset of this many queries per trial
-    batch_size: int = 8  # most prompts in a batch; does not change predictions
-    token_budget: int | None = None  # also cap rows x longest prompt (tokens) per batch; None: no cap
-    share_prefix: bool = True  # prefill a prompt start shared by a batch once (fixed demonstrations)
-    data_root: str | None = None  # benchmark <name> reads <data_root>/<name>/ unless its spec says otherwise
-    skip_bad: bool = False  # leave out (and record) bad records and unreadable media instead of stopping
-    device: str = "cpu"
-    dtype: str | None = None  # LM and adapter dtype, e.g. bfloat16 on a GPU
-    embedding_cache: str | None = None  # where RICES / text embeddings are kept; None: in memory only
-    visual_cache: str | None = None  # where visual tokens are kept between runs; None: in memory only
-    frames: str = AUTO  # video frame policy: auto | interpolate | thin | pool (engine/frames.py)
+    benchmarks: tuple[str, ...] = _setting((), "Built-in benchmark names or spec files.")
+    model: str = _setting("smol", "Built-in model spec name or spec file.")
+    shots: tuple[int, ...] = _setting((0, 4, 8, 16, 32), "Shot counts, comma-separated.")
+    trials: int = _setting(1, "Trials; trial t draws its demonstrations (and --num-samples subset) with seed + t.")
+    seed: int = _setting(42, "Seed of demonstrations and subsets.")
+    selection: str = _setting("random", "Demonstrations: random | fixed | rices | text.")
+    num_samples: int | None = _setting(None, "Evaluate a seeded random subset of this many queries per trial.")
+    batch_size: int = _setting(8, "Most prompts per batch (does not change predictions).")
+    token_budget: int | None = _setting(None, "Also cap prompts x longest prompt's tokens per batch.")
+    share_prefix: bool = _setting(True, "Prefill a prompt start shared by a batch once (fixed demonstrations).")
+    data_root: str | None = _setting(None, "Benchmark <name> reads <data-root>/<name>/ unless its spec says otherwise.")
+    skip_bad: bool = _setting(False, "Leave out and record bad records and media instead of stopping.")
+    device: str = _setting("cpu", "cpu, cuda, cuda:1, mps ...")
+    dtype: str | None = _setting(None, "LM and adapter dtype, e.g. bfloat16 on a GPU.")
+    embedding_cache: str | None = _setting(None, "Keep RICES / text embeddings here between runs (default: memory only).")
+    visual_cache: str | None = _setting(None, "Keep visual tokens here between runs (default: memory only).")
+    frames: str = _setting(AUTO, "Video frames per clip: auto | interpolate | thin | pool (docs/benchmarks.md).")
 
     def __post_init__(self) -> None:
         if not self.benchmarks:
@@ -51,6 +58,17 @@ class RunSettings:
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
         check_policy(self.frames, "frames")
+
+    @classmethod
+    def of(cls, benchmarks: Sequence[str], **options: Any) -> "RunSettings":
+        """Settings from the API's or a sweep file's values: paths become text, sequences tuples; an
+        unknown name is a SpecError listing the settings."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise SpecError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known - {'benchmarks'}))})")
+        plain = {k: str(v) if isinstance(v, PurePath) else tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+        return cls(benchmarks=tuple(benchmarks), **plain)
 
     def identity(self) -> dict[str, Any]:
         """The settings that can change a prediction (batch size cannot: left padding is exact)."""
