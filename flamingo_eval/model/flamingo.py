@@ -62,20 +62,7 @@ class Flamingo(nn.Module):
         self.perceiver = PerceiverResampler(dim=vision.dim, **asdict(perceiver))
         self.decoder_layers_path, layers = find_decoder_layers(lm, decoder_layers)
         lm_dim = lm.get_input_embeddings().embedding_dim
-        self.xattn = nn.ModuleDict(
-            {
-                str(i): GatedXAttnDense(
-                    dim=lm_dim,
-                    dim_visual=vision.dim,
-                    heads=xattn.heads,
-                    dim_head=xattn.dim_head,
-                    ff_mult=xattn.ff_mult,
-                    dense_without_media=xattn.dense_without_media,
-                )
-                for i in range(len(layers))
-                if (i + 1) % xattn.every_n_layers == 0
-            }
-        )
+        self.xattn = gated_blocks(xattn, num_layers=len(layers), dim=lm_dim, dim_visual=vision.dim)
         # The block runs on a decoder layer's input hidden states, via a pre-hook: the LM's own modules,
         # parameter names and forward stay untouched, whatever its architecture.
         # (a partial of a bound method, not a closure, so that deepcopy and pickling rebind it to the copy)
@@ -95,28 +82,23 @@ class Flamingo(nn.Module):
     def vision_features(self, items: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """[(F, 3, H, W) pixels] -> [(F, v, d_visual) features] from the frozen encoder (no gradients:
         frozen, as in the paper; training precomputes these once)."""
-        out: list[torch.Tensor | None] = [None] * len(items)
-        device = self.perceiver.latents.device
-        for idx in _groups_by_shape(items, what="pixels", ndim=4):
-            frames = torch.stack([items[i] for i in idx]).to(device)  # (G, F, 3, H, W)
+        device, dtype = self.perceiver.latents.device, self._vision_dtype()
+
+        def encode(frames: torch.Tensor) -> torch.Tensor:  # (G, F, 3, H, W) -> (G, F, v, d)
             g, f = frames.shape[:2]
             with torch.no_grad():
-                features = self.vision(frames.flatten(0, 1).to(self._vision_dtype()))  # (G * F, v, d)
-            for i, item in zip(idx, features.view(g, f, *features.shape[1:])):  # (G, F, v, d)
-                out[i] = item
-        return out  # type: ignore[return-value]
+                features = self.vision(frames.flatten(0, 1).to(device=device, dtype=dtype))  # (G * F, v, d)
+            return features.view(g, f, *features.shape[1:])
+
+        return _grouped(items, encode, what="pixels", ndim=4)
 
     def resample(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         """[(F, v, d_visual) features of each item] -> (N, num_latents, d_visual) through the resampler."""
         if not features:
             return self.perceiver.latents.new_zeros(0, self.perceiver_config.num_latents, self.vision.dim)
-        out: list[torch.Tensor | None] = [None] * len(features)
         dtype, device = self.perceiver.latents.dtype, self.perceiver.latents.device
-        for idx in _groups_by_shape(features, what="features", ndim=3):
-            batch = torch.stack([features[i] for i in idx]).to(device=device, dtype=dtype)  # (G, F, v, d)
-            for i, tokens in zip(idx, self.perceiver(batch)):  # (G, n, d)
-                out[i] = tokens
-        return torch.stack(out)  # type: ignore[arg-type]
+        # (G, F, v, d) -> (G, n, d) per group of equal shape
+        return torch.stack(_grouped(features, lambda batch: self.perceiver(batch.to(device=device, dtype=dtype)), what="features", ndim=3))
 
     def embed_media(self, per_sequence: Sequence[Sequence[torch.Tensor]]) -> MediaBatch:
         """Pixels of each sequence's media, in prompt order -> MediaBatch (all items encoded at once)."""
@@ -226,6 +208,25 @@ class Flamingo(nn.Module):
         ``weights.adapter_state_dict``)."""
         yield from (("perceiver." + n, p) for n, p in self.perceiver.named_parameters())
         yield from (("xattn." + n, p) for n, p in self.xattn.named_parameters())
+
+
+def gated_blocks(config: XAttnConfig, *, num_layers: int, dim: int, dim_visual: int) -> nn.ModuleDict:
+    """A GATED XATTN-DENSE block before every ``config.every_n_layers``-th decoder layer, keyed by its index."""
+    return nn.ModuleDict({
+        str(i): GatedXAttnDense(dim=dim, dim_visual=dim_visual, heads=config.heads, dim_head=config.dim_head,
+                                ff_mult=config.ff_mult, dense_without_media=config.dense_without_media)
+        for i in range(num_layers)
+        if (i + 1) % config.every_n_layers == 0
+    })
+
+
+def _grouped(items: Sequence[torch.Tensor], run, *, what: str, ndim: int) -> list[torch.Tensor]:
+    """``run`` on the items stacked in groups of equal shape (one call per group); results in item order."""
+    out: list[torch.Tensor | None] = [None] * len(items)
+    for idx in _groups_by_shape(items, what=what, ndim=ndim):
+        for i, result in zip(idx, run(torch.stack([items[i] for i in idx]))):
+            out[i] = result
+    return out  # type: ignore[return-value]
 
 
 def _groups_by_shape(items: Sequence[torch.Tensor], *, what: str, ndim: int) -> list[list[int]]:

@@ -107,14 +107,7 @@ class Trainer:
         return F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=IGNORE)
 
     def parameter_groups(self) -> list[dict[str, Any]]:
-        r = self.recipe
-        groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}  # (lr, weight decay) -> parameters
-        for name, p in self.model.trainable_parameters():
-            lr = r.lr * (r.gate_lr_mult if name.endswith("_gate") else r.perceiver_lr_mult if name.startswith("perceiver.") else 1.0)
-            decays = p.ndim >= 2 and not name.endswith(("latents", "frame_embs"))
-            groups.setdefault((lr, r.weight_decay if decays else 0.0), []).append(p.requires_grad_(True))
-        groups.setdefault((r.lr, 0.0), []).extend(self.rows.parameters())
-        return [{"params": ps, "lr": lr, "weight_decay": wd, "base_lr": lr} for (lr, wd), ps in groups.items()]
+        return parameter_groups(self.recipe, self.model.trainable_parameters(), self.rows.parameters())
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
@@ -124,15 +117,7 @@ class Trainer:
         self.model.eval()
         scores = {}
         for name, sequences in self.val_set.items():
-            right = 0
-            for start in range(0, len(sequences), 16):
-                batch = sequences[start : start + 16]
-                logits, _ = self._forward(batch)
-                predicted = logits.argmax(-1)
-                for b, seq in enumerate(batch):
-                    lo, hi = seq.answer_span
-                    right += int(predicted[b, lo - 1 : hi - 1].tolist() == seq.ids[lo:hi])
-            scores[name] = right / len(sequences)
+            scores[name] = exact_answers(lambda batch: self._forward(batch)[0], sequences)
         scores["mean"] = sum(scores.values()) / len(self.val_set)
         scores["visual_spread"] = self.visual_spread()
         self.model.train()
@@ -207,6 +192,31 @@ class Trainer:
     def save(self, path: Path) -> None:
         self.rows.write_back()
         save_adapters(self.model, self.pipe.tokens.added, path, config=self.pipe.spec.to_dict(), dtype=torch.bfloat16)
+
+
+def parameter_groups(recipe: Recipe, adapters, rows) -> list[dict[str, Any]]:
+    """AdamW groups: the recipe's learning rate, scaled for gates and the resampler; weight decay on
+    matrices only (not on latents, temporal embeddings, norms or biases); the new token rows plain."""
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}  # (lr, weight decay) -> parameters
+    for name, p in adapters:
+        lr = recipe.lr * (recipe.gate_lr_mult if name.endswith("_gate") else recipe.perceiver_lr_mult if name.startswith("perceiver.") else 1.0)
+        decays = p.ndim >= 2 and not name.endswith(("latents", "frame_embs"))
+        groups.setdefault((lr, recipe.weight_decay if decays else 0.0), []).append(p.requires_grad_(True))
+    groups.setdefault((recipe.lr, 0.0), []).extend(rows)
+    return [{"params": ps, "lr": lr, "weight_decay": wd, "base_lr": lr} for (lr, wd), ps in groups.items()]
+
+
+def exact_answers(logits_of, sequences: list[TokenSequence], batch_size: int = 16) -> float:
+    """The share of sequences whose answer tokens are all the argmax (teacher-forced); ``logits_of``:
+    a batch of sequences -> (B, T, V) logits."""
+    right = 0
+    for start in range(0, len(sequences), batch_size):
+        batch = sequences[start : start + batch_size]
+        predicted = logits_of(batch).argmax(-1)
+        for b, seq in enumerate(batch):
+            lo, hi = seq.answer_span
+            right += int(predicted[b, lo - 1 : hi - 1].tolist() == seq.ids[lo:hi])
+    return right / len(sequences)
 
 
 def _starting_spec(model: str, init: str | None):
