@@ -136,17 +136,7 @@ class Flamingo(nn.Module):
         overrides the model's ``xattn_config.attend`` for this call only (the "attend: all" ablation):
         an argument, never a change to the model, so no call affects another.
         """
-        counts = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
-        index = text_media_index(input_ids, self.media_token_id, media_offset)  # (B, T)
-        if media_offset is None:
-            mismatch = (index[:, -1] != counts).nonzero().flatten().tolist()
-            if mismatch:
-                b = mismatch[0]
-                raise ValueError(
-                    f"sequence {b} has {int(index[b, -1])} <image> tokens but {int(counts[b])} media items were given"
-                )
-        else:
-            index = torch.minimum(index, counts[:, None])
+        index = _media_index(input_ids, self.media_token_id, media, media_offset)  # (B, T)
         num_media = media.tokens.shape[1] if media is not None else 0
         num_latents = media.num_latents if media is not None else 1
         mask = media_attention_mask(index, num_media, num_latents, attend=attend or self.xattn_config.attend)
@@ -155,7 +145,7 @@ class Flamingo(nn.Module):
             position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
         kwargs = {"position_ids": position_ids} if self._lm_takes_positions and position_ids is not None else {}
         call = _Call(media=media if num_media else None, mask=mask, kv=media_kv if media_kv is not None else {})
-        with self._conditioned(call):
+        with _holding(self, call):
             return self.lm(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -169,18 +159,8 @@ class Flamingo(nn.Module):
     def lm_only(self) -> Iterator[PreTrainedModel]:
         """Run the frozen LM by itself inside this block (the gated blocks are skipped): the text-only
         baseline. Outside ``forward`` and this block, calling the LM directly is an error."""
-        with self._conditioned(_LM_ONLY):
+        with _holding(self, _LM_ONLY):
             yield self.lm
-
-    @contextmanager
-    def _conditioned(self, call: "_Call | object") -> Iterator[None]:
-        if self._current is not None:
-            raise RuntimeError("Flamingo.forward is not re-entrant")
-        self._current = call
-        try:
-            yield
-        finally:
-            self._current = None
 
     def _xattn_pre_hook(self, layer: int, module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """Runs the gated block of ``layer`` on the decoder layer's input hidden states."""
@@ -208,6 +188,33 @@ class Flamingo(nn.Module):
         ``weights.adapter_state_dict``)."""
         yield from (("perceiver." + n, p) for n, p in self.perceiver.named_parameters())
         yield from (("xattn." + n, p) for n, p in self.xattn.named_parameters())
+
+
+@contextmanager
+def _holding(model: Flamingo, call: "_Call | object") -> Iterator[None]:
+    """The media slot: ``call`` is what the gated blocks read while the LM runs; emptied on exit, always."""
+    if model._current is not None:
+        raise RuntimeError("Flamingo.forward is not re-entrant")
+    model._current = call
+    try:
+        yield
+    finally:
+        model._current = None
+
+
+def _media_index(input_ids: torch.Tensor, media_token_id: int, media: MediaBatch | None,
+                 media_offset: torch.Tensor | None) -> torch.Tensor:
+    """(B, T) index of the media each token follows (``text_media_index``), checked against the media
+    given: a whole prompt must hold one ``<image>`` per item; a continuation is capped at the items."""
+    counts = media.counts if media is not None else input_ids.new_zeros(input_ids.shape[0])
+    index = text_media_index(input_ids, media_token_id, media_offset)  # (B, T)
+    if media_offset is not None:
+        return torch.minimum(index, counts[:, None])
+    mismatch = (index[:, -1] != counts).nonzero().flatten().tolist()
+    if mismatch:
+        b = mismatch[0]
+        raise ValueError(f"sequence {b} has {int(index[b, -1])} <image> tokens but {int(counts[b])} media items were given")
+    return index
 
 
 def gated_blocks(config: XAttnConfig, *, num_layers: int, dim: int, dim_visual: int) -> nn.ModuleDict:
