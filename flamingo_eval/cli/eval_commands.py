@@ -100,6 +100,24 @@ def report(
         console.print(f"wrote {path}")
 
 
+@app.command()
+@user_errors
+def export(
+    folder: Annotated[Path, typer.Argument(help="A results folder.")],
+    format: Annotated[str, typer.Option("--format", help="evalai-vqa | vizwiz | coco-captions")],
+    out: Annotated[Path, typer.Option(help="The submission file to write (JSON).")],
+    benchmark: Annotated[Optional[str], typer.Option(help="Which benchmark (when the folder has several).")] = None,
+    shots: Annotated[Optional[int], typer.Option(help="Which shot count (when several).")] = None,
+    trial: Annotated[Optional[int], typer.Option(help="Which trial (when several).")] = None,
+    variant: Annotated[Optional[str], typer.Option(help="Which variant (when several).")] = None,
+) -> None:
+    """An evaluation server's submission file (EvalAI VQA, VizWiz, COCO captions) from a run's predictions."""
+    from ..report.export import export_results
+
+    count = export_results(folder, format, out, benchmark=benchmark, shots=shots, trial=trial, variant=variant)
+    console.print(f"wrote {count} answers to {out}")
+
+
 @app.command("benchmarks")
 @user_errors
 def list_benchmarks() -> None:
