@@ -33,7 +33,8 @@ def _evaluate(benchmarks: list[str], *, out: Path, variants: list[Any], baseline
         metrics = evaluate(benchmarks, out=out, variants=variants, baseline=baseline, progress=progress,
                            command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **options)
     if main:
-        print_report([out])
+        if len(metrics):  # none when no benchmark has answers to score against (test splits)
+            print_report([out])
         print_skipped(out)
         console.print(f"results: {out}")
     return metrics

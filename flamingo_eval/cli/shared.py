@@ -79,9 +79,11 @@ def print_report(folders: list[Path], paper: bool = False) -> None:
 
 
 def print_skipped(out: Path) -> None:
-    """Say how many records, prompts and pool items were left out (--skip-bad) and where they are listed."""
+    """Say how many records, prompts and pool items were left out (--skip-bad) and where they are listed,
+    and how many predictions have no answers to be scored against."""
     from ..engine.results import ResultsFolder
 
-    line = ResultsFolder(out).skipped_summary()
-    if line:
-        console.print(f"[yellow]{line}[/]", highlight=False)
+    folder = ResultsFolder(out)
+    for line in (folder.skipped_summary(), folder.unscored_summary()):
+        if line:
+            console.print(f"[yellow]{line}[/]", highlight=False)

@@ -64,9 +64,16 @@ def answer_batch(
         }
         if query.meta.get("answer_type"):
             row["answer_type"] = query.meta["answer_type"]
-        row["score"] = query_score(spec.metric, row)
+        row["score"] = query_score(spec.metric, row) if has_reference(row) else None  # test splits: not scored
         rows.append(row)
     return rows
+
+
+def has_reference(row: dict[str, Any]) -> bool:
+    """Whether a prediction row can be scored: it has reference answers (or the right option's index).
+    A split whose answers are not public (VQAv2 test-dev) has none: its predictions are kept unscored
+    for ``flamingo-eval export``."""
+    return bool(row.get("references")) or row.get("answer_index") is not None
 
 
 def choose_option(pipe: FlamingoPipeline, prompt: str, media: MediaBatch, query: Example, *, attend: str | None = None) -> dict[str, Any]:

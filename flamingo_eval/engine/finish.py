@@ -11,6 +11,7 @@ from ..data.example import Example
 from ..metrics import get_metric
 from . import distributed
 from ..storage import write_json
+from .batch import has_reference
 from .results import ResultsFolder, prediction_key
 from .scoring import metric_rows
 
@@ -42,7 +43,7 @@ def finish(
                                                    shots.index(r["shots"]), r["trial"], positions[r["benchmark"]].get(r["query_id"], -1)))
     metrics: list[dict[str, Any]] = []
     for name, spec in specs.items():
-        members = [r for r in ordered if r["benchmark"] == name]
+        members = [r for r in ordered if r["benchmark"] == name and has_reference(r)]  # the rest: no answers to score
         bench_metrics, scores = metric_rows(spec.metric, members)
         metrics.extend(bench_metrics)
         for r in members:

@@ -104,6 +104,16 @@ class ResultsFolder:
                  f"{pool} pool item(s) never shown as demonstrations"]
         return f"skipped: {'; '.join(p for p in parts if not p.startswith('0 '))}; listed in {self.skipped}"
 
+    def unscored_summary(self) -> str | None:
+        """One line on predictions kept without a score (a split whose answers are not public); None when
+        every prediction was scored."""
+        rows = [r for r in self.read_predictions() if not r.get("references") and r.get("answer_index") is None]
+        if not rows:
+            return None
+        benchmarks = ", ".join(sorted({r["benchmark"] for r in rows}))
+        return (f"not scored: {len(rows)} prediction(s) of {benchmarks} have no reference answers (a split whose answers "
+                f"are not public); `flamingo-eval export {self.path} --format ...` writes the submission file")
+
     def read_skipped(self) -> list[dict[str, Any]]:
         """The skipped records of skipped.jsonl and of the ranks' shards (a cut-off last line ignored)."""
         files = [self.skipped, *self.shards("skipped")]
