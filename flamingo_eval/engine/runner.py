@@ -75,6 +75,7 @@ class Runner:
         self.resources = Resources(settings)
         self.skips = SkipLog(self.folder)  # skipped.jsonl: bad records, media and pool items
         self.setups: dict[str, BenchmarkSetup] = {}
+        self._planners: dict[tuple[str, str, int], PromptPlanner] = {}
 
     def run(self) -> list[dict[str, Any]]:
         """Evaluate everything not already in the results folder; returns the metrics rows (under torchrun:
@@ -113,6 +114,14 @@ class Runner:
         return metrics
 
     def _planner(self, job: Job, trial: int) -> PromptPlanner:
+        """One planner per (job, trial), shared by the length check and the answering: its selector (a
+        RICES pool embedding) is built, and its unreadable pool items recorded, once."""
+        key = (job.variant, job.benchmark.name, trial)
+        if key not in self._planners:
+            self._planners[key] = self._new_planner(job, trial)
+        return self._planners[key]
+
+    def _new_planner(self, job: Job, trial: int) -> PromptPlanner:
         spec, setup = job.benchmark, self.setups[job.benchmark.name]
         return PromptPlanner(
             benchmark=spec.name, variant=job.variant, pool=setup.data.pool, selection=job.selection,
