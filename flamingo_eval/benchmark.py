@@ -21,6 +21,10 @@ from .spec_io import SpecFolder, build_dataclass, expand_path
 DATA_ROOT_ENV = "FLAMINGO_EVAL_DATA"  # default --data-root: benchmark <name> reads <root>/<name>/
 GENERATED_DATA = Path.home() / ".cache" / "flamingo-eval" / "data"  # default root of generated benchmarks
 TASKS = ("captioning", "vqa", "video_qa", "video_captioning", "multiple_choice", "classification")
+# How a candidate text (an option, a class name) is scored after the prompt: the sum of its tokens'
+# log-probabilities (its log-likelihood), or their mean (OpenFlamingo's ``normalize_length``, which its
+# ImageNet and HatefulMemes evaluation uses, so that long class names are not penalised for length).
+OPTION_SCORES = ("sum", "mean")
 GENERATORS = ("demo",)  # data.generate values: the built-in synthetic suite (flamingo_eval.demo)
 
 
@@ -38,7 +42,7 @@ class VideoSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class DataSpec:
-    format: str  # a registered reader: karpathy, vqa, textvqa, vizwiz, msrvtt_qa, msvd_qa, ivqa, nextqa, video_captions, hf
+    format: str  # a registered reader (data/readers/): karpathy, vqa, vizwiz, nextqa, imagenet, hateful_memes, star, hf, ...
     root: str | None = None  # the data folder (may use ${VAR}); default: <data root>/<benchmark name>
     pool: dict[str, Any]  # files and settings of the split demonstrations are drawn from
     eval: dict[str, Any]  # files and settings of the evaluated split
@@ -66,7 +70,8 @@ class BenchmarkSpec:
     prompt: PromptSpec
     generation: GenerationConfig = GenerationConfig()
     postprocess: str = "none"  # caption, vqa, none
-    metric: str  # vqa_accuracy, cider, exact_match, ivqa_accuracy, multiple_choice_accuracy
+    metric: str  # a registered metric (metrics/registry.py): vqa_accuracy, cider, roc_auc, ...
+    option_score: str = "sum"  # multiple choice and classification: "sum" or "mean" of the candidate's token log-probs
     query_set_size: int | None = 2048  # random/fixed demonstrations come from this many pool items (OpenFlamingo)
     chance: float | None = None  # the primary metric of guessing (0..1), drawn as a dashed line in plots
     source: Path | None = None
@@ -74,6 +79,8 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if self.query_set_size is not None and self.query_set_size < 1:
             raise ValueError(f"query_set_size must be at least 1 (or null for the whole pool), got {self.query_set_size}")
+        if self.option_score not in OPTION_SCORES:
+            raise ValueError(f"option_score must be one of {', '.join(OPTION_SCORES)}, got {self.option_score!r}")
         if self.chance is not None and not 0 <= self.chance <= 1:
             raise ValueError(f"chance must be between 0 and 1, got {self.chance}")
 

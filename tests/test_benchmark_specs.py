@@ -12,7 +12,7 @@ from flamingo_eval.errors import SpecError
 def test_builtin_benchmarks_parse_with_openflamingos_settings():
     names = set(builtin_benchmarks())
     assert {"coco", "flickr30k", "vqav2", "okvqa", "textvqa", "vizwiz", "msrvtt_qa", "msvd_qa", "ivqa",
-            "nextqa_mc", "nextqa_oe", "vatex", "youcook2"} <= names
+            "nextqa_mc", "nextqa_oe", "vatex", "youcook2", "hateful_memes", "imagenet", "star"} <= names
     for name in names:
         assert get_benchmark(name).name == name
     coco, vqa, textvqa = get_benchmark("coco"), get_benchmark("vqav2"), get_benchmark("textvqa")
@@ -20,6 +20,21 @@ def test_builtin_benchmarks_parse_with_openflamingos_settings():
     assert vqa.generation.max_new_tokens == 5 and textvqa.generation.max_new_tokens == 10
     assert coco.prompt.zero_shot_text_demos == 2 and get_benchmark("msrvtt_qa").prompt.zero_shot_text_demos == 0
     assert get_benchmark("msrvtt_qa").data.video.fps == 1.0
+
+
+def test_classification_and_choice_specs():
+    """HatefulMemes and ImageNet as OpenFlamingo evaluates them (no separator, 2 text-only demonstrations
+    at 0 shots, mean token log-probs); STAR as nextqa_mc, on the split that has answers."""
+    memes, imagenet, star = get_benchmark("hateful_memes"), get_benchmark("imagenet"), get_benchmark("star")
+    for spec in (memes, imagenet):
+        assert (spec.task, spec.option_score, spec.prompt.separator, spec.prompt.zero_shot_text_demos) == (
+            "classification", "mean", "", 2)
+    assert (memes.metric, memes.chance, memes.data.eval["annotations"]) == ("roc_auc", 0.5, "test_seen.jsonl")
+    assert (imagenet.metric, imagenet.chance, imagenet.data.eval["images"]) == ("classification_accuracy", 0.001, "val")
+    nextqa = get_benchmark("nextqa_mc")
+    assert (star.task, star.metric, star.option_score, star.data.eval["annotations"]) == (
+        "multiple_choice", "multiple_choice_accuracy", "sum", "STAR_val.json")
+    assert (star.prompt, star.data.video) == (nextqa.prompt, nextqa.data.video)
 
 
 def write(tmp_path, data):

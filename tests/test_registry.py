@@ -52,10 +52,10 @@ def test_provider_is_imported_at_first_lookup() -> None:
 @pytest.mark.parametrize(
     ("lookup", "message"),
     [
-        (lambda: read_examples("coco_json", ".", {}), "unknown data format 'coco_json'; known: hf, ivqa"),
+        (lambda: read_examples("coco_json", ".", {}), "unknown data format 'coco_json'; known: hateful_memes, hf, imagenet, ivqa"),
         (lambda: build_vision_encoder("resnet", {}, None), "unknown vision encoder kind 'resnet'; known: clip_vit"),
         (lambda: get_postprocessor("shout"), "unknown post-processing 'shout'; known: caption, none, vqa"),
-        (lambda: get_metric("bleu"), "unknown metric 'bleu'; known: cider, exact_match"),
+        (lambda: get_metric("bleu"), "unknown metric 'bleu'; known: cider, classification_accuracy, exact_match"),
         (lambda: make_selector("nearest", [], seed=0, trial=0), "unknown selection 'nearest'; known: fixed, random, rices, text"),
     ],
 )

@@ -129,6 +129,6 @@ def list_benchmarks() -> None:
     for name, path in builtin_benchmarks().items():
         spec = load_benchmark(path)
         files = sorted({str(v) for split in (spec.data.pool, spec.data.eval) for k, v in split.items()
-                        if k in ("annotations", "questions", "images", "videos", "mapping", "path")})
+                        if k in ("annotations", "questions", "images", "videos", "mapping", "class_names", "path")})
         table.add_row(name, spec.task, spec.data.format, ", ".join(files))
     console.print(table)

@@ -132,7 +132,7 @@ class Answerer:
             self.stats.prefixes_reused += 1
             return self.prefixes[key]
         started = time.perf_counter()
-        n, d = self.pipe.spec.perceiver.num_latents, self.pipe.model.vision.dim
+        n, d = self.pipe.spec.perceiver.tokens_per_media, self.pipe.model.vision.dim
         tokens = torch.stack(list(media)) if media else torch.zeros(0, n, d, device=self.pipe.device)
         prefix = encode_prefix(self.pipe.model, torch.tensor(list(ids), device=self.pipe.device), tokens, attend=attend)
         self.stats.prefix_s += time.perf_counter() - started
@@ -145,4 +145,4 @@ class Answerer:
     def _media_batch(self, media: Sequence[Sequence[torch.Tensor]]) -> MediaBatch | None:
         if not any(media):
             return None
-        return MediaBatch.of_items(media, num_latents=self.pipe.spec.perceiver.num_latents, dim=self.pipe.model.vision.dim, device=self.pipe.device)
+        return MediaBatch.of_items(media, num_latents=self.pipe.spec.perceiver.tokens_per_media, dim=self.pipe.model.vision.dim, device=self.pipe.device)

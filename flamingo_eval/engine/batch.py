@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import torch
+
 from ..data.example import Example
 from ..errors import MediaError
+from ..metrics.classification import answer_rank
 from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
 from ..prompting.postprocess import get_postprocessor
@@ -19,6 +22,7 @@ from .settings import Job
 from .visual_cache import VisualTokenCache
 
 CHOICE_TASKS = ("multiple_choice", "classification")
+KEPT_SCORES = 10  # a choice row keeps every option's score up to this many options, else the best this many
 
 
 def answer_batch(
@@ -46,7 +50,8 @@ def answer_batch(
     if not kept:
         return []
     if spec.task in CHOICE_TASKS:
-        outputs = [choose_option(pipe, prompt.text, cache.batch([tokens]), queries[prompt.query_id], attend=job.attend)
+        outputs = [choose_option(pipe, prompt.text, cache.batch([tokens]), queries[prompt.query_id],
+                                 option_score=job.option_score, attend=job.attend)
                    for prompt, tokens in zip(kept, loaded)]
     else:
         post = get_postprocessor(spec.postprocess)
@@ -76,9 +81,28 @@ def has_reference(row: dict[str, Any]) -> bool:
     return bool(row.get("references")) or row.get("answer_index") is not None
 
 
-def choose_option(pipe: FlamingoPipeline, prompt: str, media: MediaBatch, query: Example, *, attend: str | None = None) -> dict[str, Any]:
-    """Multiple choice: the option with the highest log-likelihood after the prompt (ties: the first)."""
+def choose_option(pipe: FlamingoPipeline, prompt: str, media: MediaBatch, query: Example, *, option_score: str = "sum",
+                  attend: str | None = None) -> dict[str, Any]:
+    """Multiple choice and classification: every option scored after the prompt (``option_score``: the
+    sum or the mean of its tokens' log-probs), the best one the prediction (ties: the first).
+
+    Out: prediction, answer_rank (the right option's 0-based rank; None without an answer) and the
+    scores: all of them (``option_scores``) for up to ``KEPT_SCORES`` options, else the best
+    ``KEPT_SCORES`` as ``top_options`` [[index, score]] (a thousand ImageNet scores per query would make
+    predictions.jsonl huge; the metrics need only the rank).
+    """
     options = list(query.options)
-    scores = pipe.score([prompt] * len(options), options, media.repeat_interleave(len(options)), attend=attend).tolist()
-    best = max(range(len(options)), key=lambda i: (scores[i], -i))
-    return {"raw_output": scores, "prediction": options[best], "option_scores": scores, "answer_index": query.answer_index}
+    scores, lengths = pipe.score_options(prompt, options, media, attend=attend)  # the prompt prefilled once for all
+    if option_score == "mean":
+        scores = scores / torch.tensor(lengths, dtype=scores.dtype)
+    values = scores.tolist()
+    best = max(range(len(options)), key=lambda i: (values[i], -i))
+    out: dict[str, Any] = {"raw_output": options[best], "prediction": options[best], "option_score": option_score,
+                           "answer_index": query.answer_index,
+                           "answer_rank": None if query.answer_index is None else answer_rank(values, query.answer_index)}
+    if len(values) <= KEPT_SCORES:
+        out["option_scores"] = values
+    else:
+        order = sorted(range(len(values)), key=lambda i: (-values[i], i))[:KEPT_SCORES]
+        out["top_options"] = [[i, values[i]] for i in order]
+    return out

@@ -198,5 +198,7 @@ def specs_by_name(given: Sequence[str]) -> dict[str, BenchmarkSpec]:
 def _new_tokens(job: Job, queries: Sequence[Example], answerer) -> int:
     """Tokens a job adds after its prompts: the generated ones, or the longest option (choice tasks)."""
     if job.benchmark.task in CHOICE_TASKS:
-        return max((len(answerer.token_ids(option)) for q in queries for option in q.options), default=0)
+        # distinct option lists first: ImageNet's 1,000 class names are one tuple shared by every query
+        options = {option for choices in {q.options for q in queries} for option in choices}
+        return max((len(answerer.token_ids(option)) for option in options), default=0)
     return job.generation.max_new_tokens

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
-from ..benchmark import BenchmarkSpec, VideoSpec
+from ..benchmark import OPTION_SCORES, BenchmarkSpec, VideoSpec
 from ..errors import SpecError
 from ..model.generate import GenerationConfig
 from ..prompting.selection import STRATEGIES
@@ -92,6 +92,7 @@ OVERRIDES: dict[str, type] = {
     "length_penalty": float,
     "zero_shot_text_demos": int,
     "query_set_size": int,
+    "option_score": str,  # candidate scores: "sum" or "mean" of their token log-probs
 }
 
 
@@ -109,6 +110,8 @@ class Variant:
         if self.overrides.get("attend", "last") not in ("last", "all"):
             raise SpecError(f"variant {self.name}: attend must be last or all")
         check_policy(self.overrides.get("frames", AUTO), f"variant {self.name}")
+        if self.overrides.get("option_score", "sum") not in OPTION_SCORES:
+            raise SpecError(f"variant {self.name}: option_score must be one of {', '.join(OPTION_SCORES)}")
 
 
 def parse_variant(text: str) -> Variant:
@@ -145,6 +148,7 @@ class Job:
     zero_shot_text_demos: int
     query_set_size: int | None
     frames: str  # the frame policy, resolved for this job's model: interpolate, thin or pool
+    option_score: str = "sum"  # multiple choice / classification: "sum" or "mean" of a candidate's log-probs
 
 
 def resolve_job(settings: RunSettings, variant: Variant, benchmark: BenchmarkSpec) -> Job:
@@ -177,4 +181,5 @@ def resolve_job(settings: RunSettings, variant: Variant, benchmark: BenchmarkSpe
         zero_shot_text_demos=o.get("zero_shot_text_demos", benchmark.prompt.zero_shot_text_demos),
         query_set_size=o.get("query_set_size", benchmark.query_set_size),
         frames=frames.policy,
+        option_score=o.get("option_score", benchmark.option_score),
     )

@@ -52,7 +52,7 @@ class VisualTokenCache:
         if directory is not None:
             model = pipe.model
             fingerprint = module_fingerprint(model.vision, "vision") + module_fingerprint(model.perceiver, type(pipe.transform).__name__)
-            self.disk = EmbeddingCache(Path(directory), fingerprint[:16], dtype=model.perceiver.latents.dtype)
+            self.disk = EmbeddingCache(Path(directory), fingerprint[:16], dtype=next(model.perceiver.parameters()).dtype)
 
     def key(self, ref: MediaRef, video: VideoSpec) -> str:
         """What names an item's visual tokens: its content, the clip, and how its frames are sampled."""
@@ -140,4 +140,4 @@ class VisualTokenCache:
 
     def batch(self, per_prompt: Sequence[Sequence[torch.Tensor]]) -> MediaBatch:
         """Each prompt's tokens -> a MediaBatch (a prompt may have none)."""
-        return MediaBatch.of_items(per_prompt, num_latents=self.pipe.spec.perceiver.num_latents, dim=self.pipe.model.vision.dim, device=self.pipe.device)
+        return MediaBatch.of_items(per_prompt, num_latents=self.pipe.spec.perceiver.tokens_per_media, dim=self.pipe.model.vision.dim, device=self.pipe.device)

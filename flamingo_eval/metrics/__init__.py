@@ -2,7 +2,8 @@
 
 Modules: ``vqa`` (official VQA accuracy), ``vqa_normalize`` / ``vqa_tables`` (its answer normalisation),
 ``captions`` / ``caption_tokens`` (pycocoevalcap caption metrics), ``videoqa`` (exact match, iVQA,
-multiple choice), ``registry`` (``METRICS``: the names benchmark specs use).
+multiple choice), ``vizwiz`` (the VizWiz API's accuracy), ``registry`` (``METRICS``: the names benchmark
+specs use).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from .captions import CaptionEvaluation, caption_scores, cider_per_example, evaluate_captions, spice_status
 from .registry import METRICS, Metric, get_metric
 from .videoqa import exact_match, ivqa_accuracy, multiple_choice_accuracy
+from .vizwiz import vizwiz_accuracy, vizwiz_normalize
 from .vqa import normalize_answer, vqa_accuracy, vqa_breakdown
 
 __all__ = [
@@ -25,6 +27,8 @@ __all__ = [
     "multiple_choice_accuracy",
     "normalize_answer",
     "spice_status",
+    "vizwiz_accuracy",
+    "vizwiz_normalize",
     "vqa_accuracy",
     "vqa_breakdown",
 ]

@@ -4,8 +4,16 @@ Open-ended answers are compared after the official VQA normalisation (``vqa_norm
 whitespace, punctuation, number words, articles, contractions), applied here always, to the prediction
 and to every answer alike; unlike ``vqa_accuracy`` there is no "only when annotators disagree" rule.
 
-Not provided: WUPS (the WordNet-based soft accuracy some MSVD/MSRVTT papers also report). It needs
-WordNet, and NLTK's WordNet corpus is not installed and cannot be downloaded here.
+Not provided: WUPS, NExT-QA's open-ended metric (also reported by some MSVD/MSRVTT papers). NExT-QA's
+evaluation (``eval_oe.py`` of NExT-OE) first lemmatises every answer with pywsd's ``lemmatize_sentence``
+(NLTK's Punkt tokenizer and averaged-perceptron POS tagger, WordNet lemmatiser, Porter stemmer) and drops
+the words of its own stop-word list, then scores WUPS over each word's first WordNet synset with NLTK 3.3's
+``wup_similarity``. WordNet 3.0 itself can be installed here (Debian's ``wordnet-base``; it loads in NLTK
+with the same synsets and similarities), but the tagger and Punkt models cannot be had, the stop-word list
+is not among the NExT-OE repository's files, and NLTK 3.3 does not run on Python 3.11 (today's
+``wup_similarity`` differs from it for synsets of different parts of speech). Anything else would not be
+NExT-QA's numbers, so ``nextqa_oe`` stays on exact match; docs/benchmarks.md, "WordNet metrics", says what
+was checked.
 """
 
 from __future__ import annotations

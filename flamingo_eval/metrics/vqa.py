@@ -20,11 +20,15 @@ the prediction can never score (the other annotators are none); with three ident
 prediction scores 2/3.
 
 Not provided: the OK-VQA stemming that OpenFlamingo applies to OK-VQA predictions
-(``postprocess_ok_vqa_generation``). It decides what to stem with NLTK's part-of-speech tagger and
-WordNet's verb lexicon, both data downloads that are not available here, and the OK-VQA ground-truth
-answers were stemmed with exactly that procedure; a rule-based stand-in would disagree with the stemmed
-ground truth on an unknown share of answers and give numbers that are neither OpenFlamingo's nor
-official. OK-VQA predictions are therefore scored unstemmed.
+(``postprocess_ok_vqa_generation``): NLTK's ``word_tokenize`` (the Punkt sentence model) and ``pos_tag``
+(the averaged-perceptron tagger model) decide which words are plural nouns, then a manual table, WordNet's
+verb lemmatiser for words ending in "ing" and ``inflection.singularize``. WordNet 3.0 can be installed here
+(Debian's ``wordnet-base``), but the tagger and Punkt models are in no Debian package and in no PyPI
+package checked, and which words are changed depends on the tagger's tags; OpenFlamingo's stemmer
+imitates the stemming of OK-VQA v1.1's ground-truth answers, so a stand-in would give numbers that are
+neither OpenFlamingo's nor official. OK-VQA predictions are therefore scored unstemmed (docs/benchmarks.md,
+"WordNet metrics"). VizWiz's own evaluation code scores questions differently from this module: see
+``vizwiz.vizwiz_accuracy``.
 """
 
 from __future__ import annotations

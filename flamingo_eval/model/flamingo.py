@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -16,7 +16,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from .config import PerceiverConfig, XAttnConfig
 from .lm import find_decoder_layers, forward_accepts
 from .media import MediaBatch
-from .perceiver import PerceiverResampler
+from .connectors import build_connector
 from .vision.base import VisionEncoder
 from .xattn import GatedXAttnDense, MediaKV, MediaMask, media_attention_mask, text_media_index
 
@@ -59,7 +59,7 @@ class Flamingo(nn.Module):
         self.end_of_chunk_token_id = end_of_chunk_token_id
         self.perceiver_config = perceiver
         self.xattn_config = xattn
-        self.perceiver = PerceiverResampler(dim=vision.dim, **asdict(perceiver))
+        self.perceiver = build_connector(perceiver, vision.dim)  # the Perceiver Resampler, or an ablation's connector
         self.decoder_layers_path, layers = find_decoder_layers(lm, decoder_layers)
         lm_dim = lm.get_input_embeddings().embedding_dim
         self.xattn = gated_blocks(xattn, num_layers=len(layers), dim=lm_dim, dim_visual=vision.dim)
@@ -82,7 +82,7 @@ class Flamingo(nn.Module):
     def vision_features(self, items: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """[(F, 3, H, W) pixels] -> [(F, v, d_visual) features] from the frozen encoder (no gradients:
         frozen, as in the paper; training precomputes these once)."""
-        device, dtype = self.perceiver.latents.device, self._vision_dtype()
+        device, dtype = self.adapter_device, self._vision_dtype()
 
         def encode(frames: torch.Tensor) -> torch.Tensor:  # (G, F, 3, H, W) -> (G, F, v, d)
             g, f = frames.shape[:2]
@@ -95,8 +95,8 @@ class Flamingo(nn.Module):
     def resample(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         """[(F, v, d_visual) features of each item] -> (N, num_latents, d_visual) through the resampler."""
         if not features:
-            return self.perceiver.latents.new_zeros(0, self.perceiver_config.num_latents, self.vision.dim)
-        dtype, device = self.perceiver.latents.dtype, self.perceiver.latents.device
+            return self._adapter_param().new_zeros(0, self.perceiver_config.tokens_per_media, self.vision.dim)
+        dtype, device = self._adapter_param().dtype, self.adapter_device
         # (G, F, v, d) -> (G, n, d) per group of equal shape
         return torch.stack(_grouped(features, lambda batch: self.perceiver(batch.to(device=device, dtype=dtype)), what="features", ndim=3))
 
@@ -105,6 +105,14 @@ class Flamingo(nn.Module):
         flat = [item for items in per_sequence for item in items]
         tokens = self.encode_media(flat)  # (N, n, d)
         return MediaBatch.stack(list(tokens.split([len(items) for items in per_sequence])))
+
+    @property
+    def adapter_device(self) -> torch.device:
+        """Where the trained parts (and so the visual tokens) live."""
+        return self._adapter_param().device
+
+    def _adapter_param(self) -> nn.Parameter:
+        return next(self.perceiver.parameters())
 
     def _vision_dtype(self) -> torch.dtype:
         return next(self.vision.parameters()).dtype
@@ -218,13 +226,20 @@ def _media_index(input_ids: torch.Tensor, media_token_id: int, media: MediaBatch
 
 
 def gated_blocks(config: XAttnConfig, *, num_layers: int, dim: int, dim_visual: int) -> nn.ModuleDict:
-    """A GATED XATTN-DENSE block before every ``config.every_n_layers``-th decoder layer, keyed by its index."""
+    """GATED XATTN-DENSE blocks keyed by the index of the decoder layer they precede: before every
+    ``config.every_n_layers``-th layer, or (``placement: single``) one before the middle layer."""
     return nn.ModuleDict({
         str(i): GatedXAttnDense(dim=dim, dim_visual=dim_visual, heads=config.heads, dim_head=config.dim_head,
-                                ff_mult=config.ff_mult, dense_without_media=config.dense_without_media)
-        for i in range(num_layers)
-        if (i + 1) % config.every_n_layers == 0
+                                ff_mult=config.ff_mult, dense_without_media=config.dense_without_media, gating=config.gating)
+        for i in block_layers(config, num_layers)
     })
+
+
+def block_layers(config: XAttnConfig, num_layers: int) -> list[int]:
+    """The decoder layers that get a gated block before them (0-based)."""
+    if config.placement == "single":
+        return [num_layers // 2]
+    return [i for i in range(num_layers) if (i + 1) % config.every_n_layers == 0]
 
 
 def _grouped(items: Sequence[torch.Tensor], run, *, what: str, ndim: int) -> list[torch.Tensor]:

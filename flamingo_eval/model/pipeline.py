@@ -12,6 +12,7 @@ from transformers import PreTrainedTokenizerBase
 
 from ..errors import MediaError
 from .flamingo import Flamingo
+from .candidates import score_candidates
 from .generate import GenerationConfig, generate, score_continuations
 from .media import MediaBatch
 from .tokenizer import FlamingoTokens
@@ -37,7 +38,7 @@ class FlamingoPipeline:
 
     @property
     def device(self) -> torch.device:
-        return self.model.perceiver.latents.device
+        return self.model.adapter_device
 
     @property
     def context_length(self) -> int | None:
@@ -119,6 +120,24 @@ class FlamingoPipeline:
         with torch.inference_mode():
             batch = self.embed(media)
         return score_continuations(self.model, ids, attention_mask=mask, continuation_mask=cont, media=batch, attend=attend)
+
+    def score_options(self, prompt: str, options: Sequence[str], media: Sequence[Media] | MediaBatch, *,
+                      attend: str | None = None) -> tuple[torch.Tensor, list[int]]:
+        """log p(option | prompt, media) for every option of one prompt, the prompt prefilled once and
+        shared (``candidates.score_candidates``); equal to ``score`` on each ``prompt + option``.
+
+        In: one prompt, its options, its media (in ``<image>`` order, or a one-row MediaBatch).
+        Out: (C,) float32 summed log-probs, and each option's number of tokens (for a per-token mean).
+        """
+        conts = self.tokenizer(list(options), add_special_tokens=False)["input_ids"]  # one call for all options
+        for option, cont in zip(options, conts):
+            if not cont:
+                raise ValueError(f"option {option!r} has no tokens")
+        with torch.inference_mode():
+            batch = self.embed(media if isinstance(media, MediaBatch) else [list(media)])
+        tokens = batch.tokens[0, : int(batch.counts[0])]  # (M, n, d): this prompt's media
+        ids = torch.tensor(self.tokenizer(prompt)["input_ids"], device=self.device)
+        return score_candidates(self.model, ids, tokens, conts, attend=attend), [len(c) for c in conts]
 
     def describe(self) -> dict[str, Any]:
         """Parameter counts by part, for reports."""

@@ -25,6 +25,7 @@ class PromptPrefix:
     media: torch.Tensor  # (M_p, n, d_visual) visual tokens of the prefix's media, in order
     keys: tuple[torch.Tensor, ...]  # per LM layer (1, kv_heads, T_p, dim_head)
     values: tuple[torch.Tensor, ...]
+    next_logits: torch.Tensor | None = None  # (V,) the LM's logits after the prefix's last token
 
     @property
     def length(self) -> int:
@@ -45,10 +46,11 @@ def encode_prefix(model: Flamingo, ids: torch.Tensor, media: torch.Tensor, *, at
     """
     cache = DynamicCache(config=model.lm.config)
     batch = MediaBatch.stack([media]) if media.shape[0] else None
-    model(ids[None], media=batch, attention_mask=torch.ones_like(ids)[None], cache=cache, use_cache=True, logits_to_keep=1, attend=attend)
+    out = model(ids[None], media=batch, attention_mask=torch.ones_like(ids)[None], cache=cache, use_cache=True,
+                logits_to_keep=1, attend=attend)
     keys = tuple(layer.keys for layer in cache.layers)
     values = tuple(layer.values for layer in cache.layers)
-    return PromptPrefix(ids=ids, media=media, keys=keys, values=values)
+    return PromptPrefix(ids=ids, media=media, keys=keys, values=values, next_logits=out.logits[0, -1])
 
 
 def expand_cache(prefix: PromptPrefix, rows: int, config) -> DynamicCache:

@@ -3,7 +3,9 @@
 Inserted before layers of a frozen LM, the block lets text attend to visual tokens:
     y = y + tanh(a_attn) * xattn(q=y, kv=visual)
     y = y + tanh(a_ffw) * ffw(y)
-Both gates start at 0, so an untrained model computes exactly what the LM alone computes.
+Both gates start at 0, so an untrained model computes exactly what the LM alone computes. The paper's
+ablation "w/o tanh gating" (Table 3) drops the gates: ``y = y + xattn(...)``, ``y = y + ffw(y)``
+(``gating="none"``: no gate parameters at all, so the untrained block already changes the LM).
 """
 
 from __future__ import annotations
@@ -93,12 +95,17 @@ class GatedXAttnDense(nn.Module):
         dim_head: int = 64,
         ff_mult: int = 4,
         dense_without_media: bool = True,
+        gating: str = "tanh",
     ) -> None:
         super().__init__()
         self.attn = MaskedCrossAttention(dim=dim, dim_visual=dim_visual, heads=heads, dim_head=dim_head)
-        self.attn_gate = nn.Parameter(torch.zeros(1))  # tanh(0) = 0: the block starts as the identity
         self.ffw = FeedForward(dim=dim, mult=ff_mult)
-        self.ffw_gate = nn.Parameter(torch.zeros(1))
+        if gating == "tanh":
+            self.attn_gate = nn.Parameter(torch.zeros(1))  # tanh(0) = 0: the block starts as the identity
+            self.ffw_gate = nn.Parameter(torch.zeros(1))
+        elif gating != "none":
+            raise ValueError(f"gating must be tanh or none, got {gating!r}")
+        self.gated = gating == "tanh"
         # The paper applies the dense part to every token, so tokens before the first media are changed by
         # it once the gate opens; False keeps them exactly as the LM computes them.
         self.dense_without_media = dense_without_media
@@ -107,8 +114,10 @@ class GatedXAttnDense(nn.Module):
         """y (B, T, d) text hidden states -> (B, T, d). ``kv`` None means the batch holds no media."""
         out = y
         if kv is not None:
-            out = out + self.attn_gate.tanh() * self.attn(y, kv, mask)
-        out = out + self.ffw_gate.tanh() * self.ffw(out)
+            attended = self.attn(y, kv, mask)
+            out = out + (self.attn_gate.tanh() * attended if self.gated else attended)
+        dense = self.ffw(out)
+        out = out + (self.ffw_gate.tanh() * dense if self.gated else dense)
         if not self.dense_without_media:
             out = torch.where(mask.has_media[..., None], out, y)
         return out

@@ -31,3 +31,28 @@ def test_bench_measures_both_sides_and_they_agree(tmp_path):
     fixed = rows[1]
     assert fixed["prefixes_built"] == 1 and fixed["prefixes_reused"] >= 1  # 3 queries in 2 batches share the demos
     assert "speedup" in result.output
+
+
+def test_rank_bench_scores_every_class_both_ways_and_they_agree(tmp_path):
+    data = write_data_root(tmp_path / "data")
+    names = tmp_path / "classes.txt"
+    names.write_text("\n".join(["tench", "goldfish", "great white shark", "tiger shark", "hammerhead", "electric ray",
+                                "stingray", "cock", "hen", "ostrich", "brambling", "goldfinch"]) + "\n")
+    out = tmp_path / "rank.json"
+    result = CliRunner().invoke(app, ["bench", "--task", "rank", "--model", "tiny", "--benchmark", "coco", "--data-root", str(data),
+                                      "--shots", "2", "--queries", "2", "--class-names", str(names), "--json", str(out)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    [r] = json.loads(out.read_text())
+    assert r["classes"] == 12 and r["queries"] == 2 and r["shots"] == 2
+    assert r["max_abs_diff"] < 1e-4 and r["same_top5"] == 2
+    assert r["harness_examples_per_s"] > 0 and r["reference_examples_per_s"] > 0
+    assert "12 class names" in result.output
+
+
+def test_rank_bench_refuses_repeated_class_names(tmp_path):
+    names = tmp_path / "classes.txt"
+    names.write_text("hen\ncock\nhen\n")
+    result = CliRunner().invoke(app, ["bench", "--task", "rank", "--model", "tiny", "--class-names", str(names)])
+    assert result.exit_code != 0
+    assert "class name 'hen' on line 3 repeats line 1" in result.output

@@ -25,7 +25,10 @@ def test_run_writes_the_results_layout(run_folder):
         assert r["query_id"] not in r["demo_ids"]
         assert r["seed"] == 7 + r["trial"]
     mc = [r for r in rows if r["benchmark"] == "nextqa_mc"]
-    assert all(r["prediction"].startswith("option ") and len(r["raw_output"]) == 5 for r in mc)
+    for r in mc:
+        assert r["prediction"].startswith("option ") and len(r["option_scores"]) == 5 and r["option_score"] == "sum"
+        assert r["answer_rank"] == sorted(r["option_scores"], reverse=True).index(r["option_scores"][r["answer_index"]])
+        assert r["score"] == (1.0 if r["answer_rank"] == 0 else 0.0)
     metrics = json.loads((run_folder / "metrics.json").read_text())
     names = {(m["benchmark"], m["metric"]) for m in metrics}
     assert {("coco", "CIDEr"), ("coco", "Bleu_4"), ("vqav2", "vqa_accuracy"), ("vqav2", "vqa_accuracy/other"),

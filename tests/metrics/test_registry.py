@@ -9,7 +9,8 @@ from flamingo_eval.metrics.captions import evaluate_caption_groups
 
 
 def test_names() -> None:
-    assert set(METRICS) == {"vqa_accuracy", "cider", "exact_match", "ivqa_accuracy", "multiple_choice_accuracy"}
+    assert {"vqa_accuracy", "cider", "exact_match", "ivqa_accuracy", "multiple_choice_accuracy",
+            "classification_accuracy", "roc_auc"} <= set(METRICS)
     assert all(name == metric.name for name, metric in METRICS.items())
 
 
@@ -39,3 +40,19 @@ def test_unknown_metric() -> None:
 def test_metric_needs_exactly_one_computation() -> None:
     with pytest.raises(ValueError):
         Metric(name="x", description="", primary="x")
+
+
+def test_classification_metrics() -> None:
+    accuracy = get_metric("classification_accuracy")
+    assert accuracy.inputs == "rank" and accuracy.primary == "top1_accuracy"
+    assert accuracy.per_example(0) == 1.0 and accuracy.per_example(1) == 0.0
+    assert accuracy.also["top5_accuracy"](4) == 1.0 and accuracy.also["top5_accuracy"](5) == 0.0
+    auc = get_metric("roc_auc")
+    assert auc.per_example is None and auc.inputs == "choice" and auc.over_set([[0.0, 1.0], [1.0, 0.0]], [1, 0]) == 1.0
+
+
+def test_a_set_metric_reads_choices_and_extras_need_a_per_example_metric() -> None:
+    with pytest.raises(ValueError, match="inputs: choice"):
+        Metric(name="x", description="", primary="x", over_set=lambda s, a: 0.0)
+    with pytest.raises(ValueError, match="also needs"):
+        Metric(name="x", description="", primary="x", inputs="choice", over_set=lambda s, a: 0.0, also={"y": len})

@@ -37,6 +37,22 @@ def test_vqa_prompt_is_openflamingos():
     )
 
 
+# Its classification evaluation joins demonstrations with no separator: each is get_*_prompt(..., label),
+# which ends in <|endofchunk|>; the HatefulMemes prompt is f"<image>is an image with: '{text}' written on
+# it. Is it hateful? Answer:{label}", the ImageNet one f"<image>Output:{label}"; at 0 shots "<image>" is removed.
+def test_classification_prompts_are_openflamingos():
+    memes = [ex(1, "a meme", "no"), ex(2, "another", "yes")]
+    prompt = render_prompt(load_template("hateful_memes", separator=""), memes, ex(9, "the query"))
+    assert prompt.text == (
+        "<image>is an image with: 'a meme' written on it. Is it hateful? Answer:no<|endofchunk|>"
+        "<image>is an image with: 'another' written on it. Is it hateful? Answer:yes<|endofchunk|>"
+        "<image>is an image with: 'the query' written on it. Is it hateful? Answer:"
+    )
+    classes = [ex(1, target="tench"), ex(2, target="goldfish")]
+    prompt = render_prompt(load_template("imagenet", separator=""), classes, ex(9), text_only_demos=True)
+    assert prompt.text == "Output:tench<|endofchunk|>Output:goldfish<|endofchunk|><image>Output:"
+
+
 def test_zero_shot_text_only_demonstrations():
     demos = [ex(1, "What is it?", "cat"), ex(2, "How many?", "2")]
     prompt = render_prompt(load_template("vqa"), demos, ex(9, "Is it red?"), text_only_demos=True)

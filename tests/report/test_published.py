@@ -81,3 +81,12 @@ def test_paper_rows_std_scaled() -> None:
 
 def test_every_benchmark_has_split_and_metric() -> None:
     assert BENCHMARKS["vqav2"].split == "VQAv2 test-dev" and BENCHMARKS["nextqa_oe"].metric == "wups"
+
+
+def test_paper_rows_for_star_and_hateful_memes() -> None:
+    """STAR and HatefulMemes are benchmarks here with the papers' metrics: their numbers sit beside ours;
+    ImageNet is in neither transcribed table."""
+    rows = paper_rows(["star", "hateful_memes", "imagenet"], [0], ["Flamingo-80B"])
+    assert dict(zip(rows["benchmark"], rows["metric"])) == {"star": "multiple_choice_accuracy", "hateful_memes": "roc_auc"}
+    assert dict(zip(rows["benchmark"], rows["mean"].round(3))) == {"star": 0.397, "hateful_memes": 0.464}
+    assert paper_rows(["hateful_memes"], [8], ["OpenFlamingo-9B"])["mean"].item() == pytest.approx(0.547)

@@ -45,6 +45,7 @@ MUST_REFUSE: dict[str, set[str]] = {
     "optional-join": set(MUTATIONS) - {DELETE},  # optional, but must agree with the other file
     "filter": _ALWAYS,  # a split name the entry filters on: another text just leaves the record out
     "optional-text": {"int", "float", "bool", "list", "dict"},  # results group rows by it
+    "seconds": set(MUTATIONS) - {"int", "float"},  # a time in a video: another number may be a valid one
     "free": set(),  # carried in meta or unused: anything goes
 }
 

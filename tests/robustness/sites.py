@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..data.fixtures import write_json, write_video
+from ..data.test_classification_readers import hateful
 from ..data.test_readers import coco, textvqa, vizwiz, vqa
+from ..data.test_star_reader import star
 from ..data.test_video_readers import msrvtt, msvd, youcook
 
 
@@ -27,6 +29,7 @@ class Site:
     fields: dict[str, str]  # key path within the record -> kind
     id_fields: tuple[str, ...] = ()  # fields whose new value becomes the record's label
     blamed: str | None = None  # the entry key of the only file a report may name (default: any of them)
+    json_lines: bool = False  # the file holds JSON lines (HatefulMemes): loaded as the list of its records
 
     def files(self, root: Path, entry: dict) -> list[Path]:
         """Every file of the entry a report may name."""
@@ -79,4 +82,10 @@ SITES = [
     Site("youcook2-segment", "video_captions", youcook, "annotations",
          lambda d: d["database"]["GLd3aX16zBg"]["annotations"][0], frozenset({"GLd3aX16zBg_0", "GLd3aX16zBg_3"}),
          {"segment": "all", "sentence": "text", "id": "free"}),
+    Site("star", "star", star, "annotations", lambda d: d[1], frozenset({"Sequence_T2_40", "#1"}),
+         {"question_id": "id", "question": "text", "video_id": "name", "start": "seconds", "end": "seconds",
+          "answer": "text", "choices": "all", "choices[0].choice": "text", "choices[0].choice_id": "id",
+          "situations": "free"}, ("question_id",)),
+    Site("hateful_memes", "hateful_memes", hateful, "annotations", lambda d: d[1], frozenset({"23058", "line 2"}),
+         {"id": "id", "img": "name", "text": "text", "label": "all"}, ("id",), json_lines=True),
 ]

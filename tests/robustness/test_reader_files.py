@@ -14,7 +14,9 @@ from flamingo_eval.data.formats import read_examples
 from flamingo_eval.data.media import load_media
 from flamingo_eval.errors import MediaError
 
+from ..data.test_classification_readers import hateful, imagenet
 from ..data.test_readers import coco, textvqa, vizwiz, vqa
+from ..data.test_star_reader import star
 from ..data.test_video_readers import ivqa, msrvtt, msvd, nextqa, youcook
 from .cases import file_error, read_or_refuse
 from .readers_hf import hf_parquet
@@ -36,6 +38,9 @@ FILES = [
     ("vatex", "video_captions", vatex, "annotations", "json"),
     ("youcook2", "video_captions", youcook, "annotations", "json"),
     ("hf-parquet", "hf", hf_parquet, "path", "binary"),
+    ("star", "star", star, "annotations", "json"),
+    ("hateful_memes", "hateful_memes", hateful, "annotations", "text"),  # JSON lines: a cut line is one bad record
+    ("imagenet-names", "imagenet", imagenet, "class_names", "json"),
 ]
 TOP_LEVEL = {"list": b"[]", "object": b"{}", "text": b'"text"', "number": b"3", "null": b"null", "true": b"true",
              "mixed-list": b'[1, "a", null, [], {}]', "object-of-numbers": b'{"a": 1, "b": 2}',
@@ -111,7 +116,9 @@ def test_damaged_file(originals, tmp_path, name, fmt, build, key, kind, damage) 
         read_or_refuse(fmt, root, entry, files, None)
 
 
-MEDIA_SITES = [site for site in FILES if site[0] not in ("vqa-annotations", "msvd_qa-mapping", "nextqa-mapping")]
+# ImageNet's examples are the images its folders list: a missing one is no record to name
+MEDIA_SITES = [site for site in FILES if site[0] not in ("vqa-annotations", "msvd_qa-mapping", "nextqa-mapping",
+                                                         "imagenet-names")]
 MEDIA_CASES = [pytest.param(*site, damage, id=f"{site[0]}:media-{damage}") for site in MEDIA_SITES
                for damage in ("missing", "folder", "empty", "garbage", "cut-half")]
 

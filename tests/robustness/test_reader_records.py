@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ..data.fixtures import write_json
+from ..data.test_classification_readers import write_jsonl
 from .cases import MUST_REFUSE, MUTATIONS, mutate, new_label, read_or_refuse
 from .sites import SITES
 
@@ -29,7 +30,8 @@ def built(tmp_path_factory):
             root = tmp_path_factory.mktemp(site.name)
             entry = site.build(root)
             files = [path for path in site.files(root, entry) if path.is_file()]
-            data = json.loads((root / entry[site.file_key]).read_text(encoding="utf-8"))
+            content = (root / entry[site.file_key]).read_text(encoding="utf-8")
+            data = [json.loads(line) for line in content.splitlines()] if site.json_lines else json.loads(content)
             made[site.name] = root, entry, files, data
         return made[site.name]
 
@@ -42,7 +44,10 @@ def test_record_field(built, site, path, mutation) -> None:
     data = copy.deepcopy(original)
     mutate(site.record(data), path, mutation)
     name = f"case-{next(_names)}.json"  # the media stay shared; only the mutated file is new
-    write_json(root / name, data)
+    if site.json_lines:
+        write_jsonl(root / name, data)
+    else:
+        write_json(root / name, data)
     case_entry = entry | {site.file_key: name}
     case_files = [root / name if f == root / entry[site.file_key] else f for f in files]
     labels = set(site.labels) | (new_label(mutation) if path in site.id_fields else set())

@@ -7,8 +7,12 @@
   msrvtt_qa,      video question answering                            videoqa.py
   msvd_qa, ivqa,
   nextqa
+  star            STAR video multiple choice (Charades clips)         star.py
   video_captions  VATEX / YouCook2 / id -> captions video captioning  videocaption.py
+  hateful_memes,  classification by ranking class names               classification.py
+  imagenet
   hf              a locally saved Hugging Face dataset                hf.py
 """
 
-from . import hf, karpathy, videocaption, videoqa, vqa  # noqa: F401  (each module registers its formats)
+# importing each module registers its formats
+from . import classification, hf, karpathy, star, videocaption, videoqa, vqa  # noqa: F401

@@ -64,6 +64,36 @@ def load_json(path: Path) -> Any:
         raise DataError(f"{path} is not usable JSON: it is nested too deeply") from None
 
 
+def load_jsonl(path: Path, problems: Problems, id_keys: Sequence[str]) -> list[tuple[str, Any]]:
+    """The records of a JSON-lines file (one JSON value a line: HatefulMemes' ``train.jsonl``) as
+    ``(label, record)`` pairs for ``collect``, in file order; blank lines are ignored.
+
+    A record is named by the first of ``id_keys`` it has, else ``line <n>``. A line that is not valid
+    JSON is one bad record, reported through ``problems`` as ``line <n>`` (the other lines still
+    stand on their own, unlike a JSON file cut short); a file that is missing, not UTF-8 or holds no
+    line at all is a ``DataError`` naming it.
+    """
+    records: list[tuple[str, Any]] = []
+    blank = True
+    # split on newlines only: str.splitlines would also split inside a JSON string holding U+2028
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        blank = False
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            problems.report(path, f"line {number}", f"is not valid JSON: {err}")
+            continue
+        except RecursionError:
+            problems.report(path, f"line {number}", "is not usable JSON: it is nested too deeply")
+            continue
+        records.append((label(record, id_keys, number, missing=f"line {number}"), record))
+    if blank:
+        raise DataError(f"{path} is empty (expected JSON lines, one record a line)")
+    return records
+
+
 class CsvRow(dict):
     """One CSV row, ``{column: cell text}``; columns the row lacks hold None. ``line`` is the row's
     line in the file; ``check`` refuses a row whose cell count differs from the header's (a shifted
@@ -225,8 +255,9 @@ def setting(entry: Mapping[str, Any], key: str, default: str) -> str:
     return value
 
 
-def label(record: Any, keys: Sequence[str], index: int) -> str:
-    """The id to name a record by in a report: the first of ``keys`` it has, else ``#<position>``.
+def label(record: Any, keys: Sequence[str], index: int, *, missing: str | None = None) -> str:
+    """The id to name a record by in a report: the first of ``keys`` it has, else ``missing`` when
+    given (``line 7``), else ``#<position>``.
 
     The position is only for naming a record that lacks its id; records are never joined by it.
     """
@@ -235,7 +266,7 @@ def label(record: Any, keys: Sequence[str], index: int) -> str:
             value = record.get(key)
             if isinstance(value, (int, str)) and not isinstance(value, bool) and value != "":
                 return str(value)
-    return f"#{index}"
+    return missing if missing is not None else f"#{index}"
 
 
 # ---------------------------------------------------------------- media
@@ -279,6 +310,9 @@ def collect(
     """
     examples: list[Example] = []
     seen: set[str] = set()
+    # the options tuple last found clean: a reader may give every example the same one (ImageNet's 1000
+    # class names), and checking it again per example would cost 1000 checks per image
+    clean_options: tuple[str, ...] | None = None
     for record_id, record in records:
         try:
             if not isinstance(record, Mapping):
@@ -287,7 +321,8 @@ def collect(
                 record.check()
             made = list(parse(record))
             for example in made:
-                check_text(example, field_files or {})
+                check_text(example, field_files or {}, options=example.options is not clean_options)
+                clean_options = example.options
         except RecordError as err:
             problems.report(err.file or file, record_id, str(err))
             continue
@@ -300,10 +335,11 @@ def collect(
     return examples
 
 
-def check_text(example: Example, field_files: Mapping[str, Path]) -> None:
+def check_text(example: Example, field_files: Mapping[str, Path], *, options: bool = True) -> None:
     """``RecordError`` when a text that can reach a prompt (question, target, references, options)
     holds one of the model's control tokens, or is not valid Unicode (a lone surrogate, as JSON's
-    ``\\udc80`` escapes give, cannot be tokenised).
+    ``\\udc80`` escapes give, cannot be tokenised). ``options=False`` leaves the options out (the
+    caller checked this very tuple before).
 
     Refused rather than escaped: the tokenizer would read ``<image>`` in a question as the real media
     token (the prompt's media count then breaks, or worse, lines up wrongly), there is no escape the
@@ -312,20 +348,27 @@ def check_text(example: Example, field_files: Mapping[str, Path]) -> None:
     """
     named = [("question", example.question), ("target", example.target)]
     named += [(f"references[{i}]", text) for i, text in enumerate(example.references)]
-    named += [(f"options[{i}]", text) for i, text in enumerate(example.options)]
+    named += [(f"options[{i}]", text) for i, text in enumerate(example.options if options else ())]
     for name, value in named:
-        if value is None:
-            continue
-        where = field_files.get(name.partition("[")[0])
-        for token in CONTROL_TOKENS:
-            if token in value:
-                raise RecordError(f"its {name} holds the model's control token {token!r} (refused: in a prompt it "
-                                  f"would act as a real one): {value!r}", file=where)
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RecordError(f"its {name} is not valid Unicode text (a lone surrogate, e.g. an escaped non-UTF-8 "
-                              f"byte): {value!r}", file=where) from None
+        if value is not None:
+            check_value(f"its {name}", value, file=field_files.get(name.partition("[")[0]))
+
+
+def check_value(name: str, value: str, *, file: Path | None = None) -> None:
+    """``check_text`` for one text: ``RecordError`` (against ``file`` when given) when ``value`` holds a
+    control token or is not valid Unicode; ``name`` says what it is (``its question``, ``class name``).
+
+    Also for texts that are not one example's (ImageNet's class names, shared by every example).
+    """
+    for token in CONTROL_TOKENS:
+        if token in value:
+            raise RecordError(f"{name} holds the model's control token {token!r} (refused: in a prompt it "
+                              f"would act as a real one): {value!r}", file=file)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError(f"{name} is not valid Unicode text (a lone surrogate, e.g. an escaped non-UTF-8 "
+                          f"byte): {value!r}", file=file) from None
 
 
 def labelled(records: Iterable[Any], keys: Sequence[str]) -> Iterable[tuple[str, Any]]:
