@@ -41,14 +41,18 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from the checkpoint in --out (same recipe).")] = False,
     init: Annotated[Optional[Path], typer.Option(help="Start from these trained adapters (overrides the recipe's init).")] = None,
     install: Annotated[bool, typer.Option(help="Copy the best weights to the model spec's adapters file.")] = False,
+    variant: Annotated[Optional[str], typer.Option(help="One ablation switch of the paper's Table 3: gating=none, "
+                       "xattn_every=1|2|5|single, connector=mlp|mean, schedule=round_robin, no_interleaved, lm=unfrozen "
+                       "(docs/ablations.md).")] = None,
 ) -> None:
-    """Train the resampler, gated blocks and new token embeddings of a model spec (LM and encoder frozen)."""
+    """Train the resampler, gated blocks and new token embeddings of a model spec (LM and encoder frozen),
+    or a variant of the recipe that changes one ablation switch."""
     from ..train.session import install_adapters, train_recipe
 
     result = train_recipe(recipe, out=out, data_root=data_root, steps=steps, stop_after=stop_after, resume=resume,
-                          init=init, log=console.print)
+                          init=init, variant=variant, log=console.print)
     console.print(f"best validation score {result['best']['score']:.3f} at step {result['best']['step']} "
-                  f"({result['seconds'] / 60:.1f} min); weights: {out / 'best.safetensors'}")
+                  f"({result['seconds'] / 60:.1f} min); weights: {out / 'best.safetensors'}; model spec: {out / 'model.yaml'}")
     if install:
         console.print(f"installed as {install_adapters(out / 'best.safetensors', result['model']).resolve()}")
 

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from .run_options import run_options
-from .shared import app, console, print_report, print_skipped, user_errors
+from .shared import app, console, parse_shots, print_report, print_skipped, user_errors
 
 Out = Annotated[Optional[Path], typer.Option(help="Results folder (default: results/<model>-<benchmarks>).")]
 
@@ -92,6 +92,9 @@ def report(
     folders: Annotated[list[Path], typer.Argument(help="Results folders to compare.")],
     out: Annotated[Optional[Path], typer.Option(help="Where to write the tables and plot (default: the first folder).")] = None,
     paper: Annotated[bool, typer.Option(help="Put the published Flamingo / OpenFlamingo numbers beside these.")] = False,
+    training_runs: Annotated[Optional[Path], typer.Option(help="The `flamingo-eval train --variant` runs behind an ablate "
+                             "folder's variants (one subfolder per variant): adds the paper-ablation table (docs/ablations.md).")] = None,
+    ablation_shots: Annotated[str, typer.Option(help="With --training-runs: the shot counts of its tables.")] = "4,0,16",
 ) -> None:
     """Comparison tables (terminal, Markdown, CSV, LaTeX) and the shot-scaling plot."""
     from ..report import write_report
@@ -99,6 +102,11 @@ def report(
     print_report(folders, paper=paper)
     for path in write_report(folders, out or folders[0], paper=paper):
         console.print(f"wrote {path}")
+    if training_runs is not None:
+        from ..report.paper_ablations import write_ablation_report
+
+        for path in write_ablation_report(folders[0], training_runs, shots=parse_shots(ablation_shots), out=out):
+            console.print(f"wrote {path}")
 
 
 @app.command()

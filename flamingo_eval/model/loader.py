@@ -15,7 +15,7 @@ from .pipeline import FlamingoPipeline
 from .spec import ModelSpec, get_spec
 from .tokenizer import add_flamingo_tokens
 from .vision import build_vision_encoder
-from .weights import load_adapters, load_openflamingo_checkpoint
+from .weights import load_adapters, load_lm_weights, load_openflamingo_checkpoint
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cp
         load_openflamingo_checkpoint(model, spec.resolve("openflamingo_checkpoint", spec.openflamingo_checkpoint))
     if spec.adapters is not None:
         load_adapters(model, tokens.added, spec.resolve("adapters", spec.adapters))
+    if spec.lm_weights is not None:
+        load_lm_weights(model, spec.resolve("lm_weights", spec.lm_weights))
     model.to(device)
     if dtype is not None:
         model.lm.to(DTYPES[dtype])

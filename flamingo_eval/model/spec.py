@@ -45,6 +45,7 @@ class ModelSpec:
     perceiver: PerceiverConfig = PerceiverConfig()
     xattn: XAttnConfig = XAttnConfig()
     adapters: str | None = None  # this project's trainable weights (safetensors)
+    lm_weights: str | None = None  # LM parameters trained with the adapters (the "unfrozen LM" ablation), over the LM's own
     openflamingo_checkpoint: str | None = None  # or an OpenFlamingo checkpoint.pt
     seed: int = 0  # initialises whatever no weights file covers
     source: Path | None = None  # the YAML file this came from (for messages and relative paths)

@@ -256,3 +256,25 @@ def load_adapters(model: Flamingo, added_token_ids: tuple[int, ...], path: Path)
             param.copy_(given[name].to(param.dtype))
         for key, matrix in matrices.items():
             matrix[rows] = given[key].to(matrix.dtype)
+
+
+def save_lm_weights(model: Flamingo, names: list[str], path: Path, *, dtype: torch.dtype | None = None) -> None:
+    """Write the LM parameters ``names`` (``model.lm``'s own names) to ``path``: the weights of an LM
+    trained along with the adapters (the "unfrozen LM" ablation), loaded by ``load_lm_weights``."""
+    params = dict(model.lm.named_parameters())
+    state = {name: params[name].detach().to(dtype or params[name].dtype).contiguous() for name in names}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata={"format": "flamingo-eval-lm-weights-v1"})
+
+
+def load_lm_weights(model: Flamingo, path: Path) -> None:
+    """Load LM parameters written by ``save_lm_weights`` over the LM's own; ``WeightsError`` naming the
+    file for a key the LM lacks, a mis-shaped or non-finite tensor (every key is checked first)."""
+    what = "trained LM weights"
+    given = load_safetensors(require_file(path, what), what)
+    check_finite(given, source=path)
+    params = dict(model.lm.named_parameters())
+    check_state_dict({k: params[k] for k in given if k in params}, given, source=path)  # unknown keys: "unexpected"
+    with torch.no_grad():
+        for name, tensor in given.items():
+            params[name].copy_(tensor.to(params[name].dtype))

@@ -2,9 +2,10 @@
 
 Every step draws a batch from each mixture (pairs, videos, interleaved sequences), computes its
 next-token loss on the text, and backpropagates the weighted sum (gradients accumulated over all data
-sets, which the paper's ablation found better than round-robin). Only the resampler, the gated blocks
-and the added tokens' embeddings learn; the gates get a higher learning rate. Every ``eval_every`` steps
-the validation splits are scored and the best weights are kept.
+sets, which the paper's ablation found better than round-robin; ``schedule: round_robin`` takes one data
+set per step instead). Only the resampler, the gated blocks and the added tokens' embeddings learn (and,
+with ``lm: unfrozen``, the LM's decoder layers at ``lm_lr_mult`` of the rate); the gates get a higher
+learning rate. Every ``eval_every`` steps the validation splits are scored and the best weights are kept.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from ..data.formats import read_examples
+from ..errors import SpecError
 from ..model import load_model, save_adapters
+from ..model.weights import save_lm_weights
 from ..model.media import MediaBatch
 from ..prompting.render import load_template
 from ..storage import write_text_atomic
@@ -40,12 +43,13 @@ class Trainer:
         self.recipe, self.out, self.log = recipe, Path(out), log
         self.rng = random.Random(recipe.seed)
         torch.manual_seed(recipe.seed)
-        self.pipe = load_model(_starting_spec(recipe.model, recipe.init))
+        self.pipe = load_model(starting_spec(recipe))
         self.model = self.pipe.model
         self.model.train()
         self.model.vision.eval()  # frozen, and its batch norms must keep their statistics
-        self.model.lm.eval()  # frozen: no dropout
+        self.model.lm.eval()  # frozen (or, unfrozen, trained without dropout as the LM's own eval mode)
         self.rows = AddedTokenRows(self.model, self.pipe.tokens.added)
+        self.lm_trained = lm_trained_names(self.model) if recipe.lm == "unfrozen" else []
         if recipe.zero_frame_embs and recipe.init is None and self.model.perceiver.frame_embs is not None:
             with torch.no_grad():
                 self.model.perceiver.frame_embs.zero_()
@@ -107,7 +111,15 @@ class Trainer:
         return F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=IGNORE)
 
     def parameter_groups(self) -> list[dict[str, Any]]:
-        return parameter_groups(self.recipe, self.model.trainable_parameters(), self.rows.parameters())
+        lm_params = dict(self.model.lm.named_parameters())
+        groups = parameter_groups(self.recipe, self.model.trainable_parameters(), self.rows.parameters())
+        if self.lm_trained:  # the unfrozen LM: a small rate, weight decay on its matrices as on the adapters'
+            lr = self.recipe.lr * self.recipe.lm_lr_mult
+            for decays in (True, False):
+                params = [lm_params[n].requires_grad_(True) for n in self.lm_trained if (lm_params[n].ndim >= 2) == decays]
+                if params:
+                    groups.append({"params": params, "lr": lr, "weight_decay": self.recipe.weight_decay if decays else 0.0, "base_lr": lr})
+        return groups
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
@@ -164,9 +176,9 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * scale
             losses = {}
-            for name, mixture in r.mixtures.items():
+            for name in step_mixtures(r, step):
                 loss = self._loss(self._batch(name, self.rng))
-                (mixture.weight * loss).backward()  # accumulate over all data sets, then one step
+                (r.mixtures[name].weight * loss).backward()  # accumulated over this step's data sets, then one update
                 losses[name] = loss.item()
             torch.nn.utils.clip_grad_norm_(trainable, r.grad_clip)
             optimizer.step()
@@ -190,8 +202,35 @@ class Trainer:
         return {"best": best, "steps": last, "first_step": first, "seconds": time.perf_counter() - started}
 
     def save(self, path: Path) -> None:
+        """The adapters to ``path`` (the spec and the recipe's variant in its metadata); with an unfrozen
+        LM its trained layers beside it (``<stem>.lm.safetensors``)."""
         self.rows.write_back()
-        save_adapters(self.model, self.pipe.tokens.added, path, config=self.pipe.spec.to_dict(), dtype=torch.bfloat16)
+        config = self.pipe.spec.to_dict() | {"variant": self.recipe.variant, "seed": self.recipe.seed}
+        save_adapters(self.model, self.pipe.tokens.added, path, config=config, dtype=torch.bfloat16)
+        if self.lm_trained:
+            save_lm_weights(self.model, self.lm_trained, lm_weights_path(path), dtype=torch.bfloat16)
+
+
+def lm_weights_path(adapters: Path) -> Path:
+    """Where an unfrozen LM's trained layers are saved beside the adapters file."""
+    return adapters.with_name(adapters.stem + ".lm.safetensors")
+
+
+def step_mixtures(recipe: Recipe, step: int) -> list[str]:
+    """The data sets of 1-based ``step``: every active one (accumulate), or the next in turn (round_robin)."""
+    names = list(recipe.active_mixtures())
+    return names if recipe.schedule == "accumulate" else [names[(step - 1) % len(names)]]
+
+
+def lm_trained_names(model) -> list[str]:
+    """The LM parameters the unfrozen-LM ablation trains: all but the embedding matrices (the added
+    tokens' rows train through ``AddedTokenRows`` either way; a vocabulary-sized gradient every step
+    would dominate the cost)."""
+    lm = model.lm
+    skip = {id(lm.get_input_embeddings().weight)}
+    if lm.get_output_embeddings() is not None:
+        skip.add(id(lm.get_output_embeddings().weight))
+    return [n for n, p in lm.named_parameters() if id(p) not in skip]
 
 
 def parameter_groups(recipe: Recipe, adapters, rows) -> list[dict[str, Any]]:
@@ -219,12 +258,20 @@ def exact_answers(logits_of, sequences: list[TokenSequence], batch_size: int = 1
     return right / len(sequences)
 
 
-def _starting_spec(model: str, init: str | None):
-    """The spec with the adapters training starts from: ``init`` (an earlier stage's weights), or none
-    (the untrained model, gates at 0)."""
+def starting_spec(recipe: Recipe):
+    """The recipe's model spec with its ablation overrides (``xattn``, ``perceiver``) and the adapters
+    training starts from: ``init`` (an earlier stage's weights), or none (the untrained model)."""
     from ..model import get_spec
+    from ..model.config import PerceiverConfig, XAttnConfig
 
-    return dataclasses.replace(get_spec(model), adapters=None if init is None else str(Path(init).resolve()))
+    spec = get_spec(recipe.model)
+    try:
+        xattn = XAttnConfig(**(dataclasses.asdict(spec.xattn) | recipe.xattn))
+        perceiver = PerceiverConfig(**(dataclasses.asdict(spec.perceiver) | recipe.perceiver))
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"recipe {recipe.source_file or recipe.model}: xattn/perceiver override: {err}") from None
+    return dataclasses.replace(spec, xattn=xattn, perceiver=perceiver, lm_weights=None,
+                               adapters=None if recipe.init is None else str(Path(recipe.init).resolve()))
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
@@ -250,9 +297,10 @@ def _schedule(step: int, warmup: int, total: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def _mean_gate(model, name: str) -> float:
-    gates = [getattr(block, name) for block in model.xattn.values()]
-    return float(torch.stack([g.detach().tanh().abs() for g in gates]).mean())
+def _mean_gate(model, name: str) -> float | None:
+    """Mean |tanh(gate)| over the blocks; None without gates (``gating: none``)."""
+    gates = [getattr(block, name) for block in model.xattn.values() if hasattr(block, name)]
+    return float(torch.stack([g.detach().tanh().abs() for g in gates]).mean()) if gates else None
 
 
 def _plot(history: list[dict[str, Any]], path: Path) -> None:
@@ -263,7 +311,8 @@ def _plot(history: list[dict[str, Any]], path: Path) -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for key in sorted({k for h in history for k in h if k.startswith("loss/")}):
-        left.plot([h["step"] for h in history], [h[key] for h in history], label=key[5:], alpha=0.8)
+        points = [h for h in history if key in h]  # round-robin: each data set on its own steps
+        left.plot([h["step"] for h in points], [h[key] for h in points], label=key[5:], alpha=0.8)
     left.set(xlabel="step", ylabel="next-token loss", title="training loss per data set")
     left.legend()
     evals = [h for h in history if "val/mean" in h]

@@ -14,6 +14,10 @@ from ..locations import RECIPES_DIR
 from ..spec_io import build_dataclass, read_yaml
 
 
+SCHEDULES = ("accumulate", "round_robin")  # the paper's two ways of combining data sets (Table 3, row v)
+LM_MODES = ("frozen", "unfrozen")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Source:
     """Examples of one kind, from the demo suite's files, rendered with one prompt template."""
@@ -38,6 +42,7 @@ class Mixture:
     chunks: tuple[int, int] = (1, 1)  # (fewest, most) image-text chunks per sequence; >1 is interleaved
     weight: float = 1.0  # the paper's lambda: the weighted sum of per-data-set losses is minimised
     batch_size: int | None = None  # sequences per step from this data set; None: the recipe's batch_size
+    interleaved: bool = False  # an interleaved (M3W-like) data set: the "w/o M3W" ablation drops it
 
     def __post_init__(self) -> None:
         if not self.sources:
@@ -72,6 +77,14 @@ class Recipe:
     val_shots: int = 4
     seed: int = 0
     bf16: bool = True  # bfloat16 autocast (on a CPU it is ~1.6x faster than float32)
+    # The paper's ablation switches (Table 3); docs/ablations.md. Defaults are the paper's choices.
+    variant: str = "baseline"  # the ablation's name for this recipe (recorded with the weights)
+    xattn: dict[str, Any] = field(default_factory=dict)  # model spec xattn overrides (gating, every_n_layers, placement)
+    perceiver: dict[str, Any] = field(default_factory=dict)  # model spec perceiver overrides (connector)
+    schedule: str = "accumulate"  # accumulate: every data set each step; round_robin: one data set per step
+    no_interleaved: bool = False  # leave out the mixtures marked interleaved (the paper's "w/o M3W")
+    lm: str = "frozen"  # frozen (the paper) or unfrozen: the LM's decoder layers train too
+    lm_lr_mult: float = 0.01  # the unfrozen LM's learning rate relative to lr
     source_file: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,20 +94,60 @@ class Recipe:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.warmup < 0 or self.val_shots < 0:
             raise ValueError(f"warmup and val_shots must be >= 0, got {self.warmup} and {self.val_shots}")
+        for name, value, known in (("schedule", self.schedule, SCHEDULES), ("lm", self.lm, LM_MODES)):
+            if value not in known:
+                raise ValueError(f"{name} must be one of {', '.join(known)}, got {value!r}")
+        if self.lm_lr_mult <= 0:
+            raise ValueError(f"lm_lr_mult must be > 0, got {self.lm_lr_mult}")
+
+    def active_mixtures(self) -> dict[str, "Mixture"]:
+        """The mixtures trained on: all of them, less the interleaved ones under ``no_interleaved``."""
+        return {k: m for k, m in self.mixtures.items() if not (self.no_interleaved and m.interleaved)}
 
 
 def load_recipe(name_or_path: str | Path) -> Recipe:
     """A recipe by name (a YAML file next to this module) or path. Every value is checked against its
-    field's type; a mistake is a ``SpecError`` naming the file and the key (``sources.vqa.rename``)."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = RECIPES_DIR / f"{name_or_path}.yaml"
-    data = read_yaml(path, "training recipe")
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: a recipe must be a mapping")
+    field's type; a mistake is a ``SpecError`` naming the file and the key (``sources.vqa.rename``).
+
+    ``base: <recipe>`` starts from another recipe's YAML and changes only the keys given (mappings
+    merged key by key), so a reduced recipe states just what it reduces."""
+    path = _recipe_path(name_or_path)
+    data = _recipe_data(path, seen=())
     recipe = build_dataclass(Recipe, data, "", path)
+    if not recipe.active_mixtures():
+        raise SpecError(f"{path}: no_interleaved leaves no mixture to train on")
     for key, mixture in recipe.mixtures.items():
         unknown = [s for s in mixture.sources if s not in recipe.sources]
         if unknown:
             raise SpecError(f"{path}: mixtures.{key}.sources names unknown source {unknown[0]!r}")
     return dataclasses.replace(recipe, source_file=str(path))
+
+
+def _recipe_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    return RECIPES_DIR / f"{name_or_path}.yaml" if not path.suffix else path
+
+
+def _recipe_data(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The recipe file's mapping, over its ``base`` recipe's when it names one."""
+    data = read_yaml(path, "training recipe")
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a recipe must be a mapping")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise SpecError(f"{path}: base: expected the name or path of a recipe, got {base!r}")
+    base_path = _recipe_path(base) if not Path(base).suffix else (path.parent / base)
+    if base_path.resolve() in seen or base_path.resolve() == path.resolve():
+        raise SpecError(f"{path}: base: {base!r} leads back to itself")
+    return _merged(_recipe_data(base_path, seen=(*seen, path.resolve())), data)
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` over it, mappings merged key by key (a change to a mixture's batch size
+    keeps its other keys)."""
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

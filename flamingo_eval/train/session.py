@@ -14,29 +14,62 @@ FEATURES_CACHE = Path.home() / ".cache" / "flamingo-eval" / "features"  # frozen
 
 def train_recipe(
     recipe: str, *, out: Path, data_root: Path | None = None, steps: int | None = None, stop_after: int | None = None,
-    resume: bool = False, init: Path | None = None, log: Callable[[str], None] = print,
+    resume: bool = False, init: Path | None = None, variant: str | None = None, log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train ``recipe`` (a name in flamingo_eval/train/ or a YAML path) into ``out``.
 
-    ``steps`` / ``init`` override the recipe's; ``stop_after`` ends early (the schedule still spans all
-    steps); ``resume`` continues from ``out``'s checkpoint. The demo suite is written to ``data_root``
-    (default: the generated-data cache) when it is not there. Returns the trainer's result
-    (``best``: step and score, ``seconds``, ...).
+    ``steps`` / ``init`` override the recipe's; ``variant`` (``gating=none``, ``no_interleaved``: see
+    ``train/variants.py``) changes one ablation switch; ``stop_after`` ends early (the schedule still
+    spans all steps); ``resume`` continues from ``out``'s checkpoint. The demo suite is written to
+    ``data_root`` (default: the generated-data cache) when it is not there. Writes ``out/model.yaml``, a
+    model spec of the trained weights (evaluate it with ``--model out/model.yaml``), and
+    ``out/variant.json`` (the switch, seed, steps, step time, trained parameters). Returns the trainer's
+    result (``best``: step and score, ``seconds``, ...).
     """
     from ..benchmark import GENERATED_DATA
     from ..demo import generate
     from .loop import Trainer
     from .recipe import load_recipe
+    from .variants import apply_variant
 
     plan = load_recipe(recipe)
     if steps is not None:
         plan = dataclasses.replace(plan, steps=steps)
     if init is not None:
         plan = dataclasses.replace(plan, init=str(init))
+    if variant is not None:
+        plan = apply_variant(plan, variant)
     root = data_root or GENERATED_DATA
     generate(root)  # a no-op when the suite is already there
     trainer = Trainer(plan, root, out, cache_dir=FEATURES_CACHE, log=log)
-    return trainer.train(stop_after=stop_after, resume=resume) | {"model": plan.model}
+    result = trainer.train(stop_after=stop_after, resume=resume) | {"model": plan.model, "variant": plan.variant}
+    write_trained_spec(trainer, Path(out), result)
+    return result
+
+
+def write_trained_spec(trainer, out: Path, result: dict[str, Any]) -> Path:
+    """``out/model.yaml``: the trained model as a spec (the architecture trained, ``best.safetensors``, and
+    an unfrozen LM's layers), and ``out/variant.json``: what it is and what it cost."""
+    import yaml
+
+    from ..storage import write_json, write_text_atomic
+    from .loop import lm_weights_path
+    from .variants import describe
+
+    recipe, spec = trainer.recipe, trainer.pipe.spec
+    data = spec.to_dict() | {
+        "name": f"{recipe.model}-{recipe.variant}",
+        "description": f"{recipe.model} trained by recipe {Path(recipe.source_file or '').name} ({recipe.variant})",
+        "adapters": "best.safetensors",
+        "lm_weights": lm_weights_path(Path("best.safetensors")).name if trainer.lm_trained else None,
+    }
+    steps_done = result["steps"] - result["first_step"] + 1
+    write_json(out / "variant.json", {
+        "variant": recipe.variant, "changed": describe(recipe.variant), "recipe": recipe.source_file, "seed": recipe.seed, "steps": result["steps"],
+        "best": result["best"], "trained_parameters": sum(p.numel() for g in trainer.parameter_groups() for p in g["params"]),
+        "seconds_per_step": result["seconds"] / max(1, steps_done) if steps_done > 0 else None,
+    })
+    return write_text_atomic(out / "model.yaml", yaml.safe_dump(data, sort_keys=False))
 
 
 def install_adapters(weights: Path, model: str) -> Path:

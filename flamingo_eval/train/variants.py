@@ -1,0 +1,83 @@
+"""The Flamingo paper's ablations (Table 3) as one-switch changes to a training recipe.
+
+A variant is ``switch=value`` (``gating=none``, ``xattn_every=single``) or a bare flag
+(``no_interleaved``); applied to a recipe it changes that one thing and names the result, so every row
+of the ablation table differs from its baseline in one switch only. What each switch is in the paper:
+
+==================  ==========================  ==============================================
+switch              values                      the paper's row (Table 3)
+==================  ==========================  ==============================================
+gating              none                        (iii) w/o tanh gating
+xattn_every         1, 2, 5, single             (iv) cross-attention frequency
+connector           mlp, mean                   (vi) Perceiver Resampler vs MLP / Transformer
+schedule            round_robin                 (v) accumulation vs round-robin
+no_interleaved      (a flag)                    (i) w/o M3W (interleaved web pages)
+lm                  unfrozen                    (vii) freezing the LM
+==================  ==========================  ==============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import SpecError
+from .recipe import Recipe
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One ablation switch: the values it takes and how a value changes a recipe."""
+
+    values: tuple[str, ...]  # () for a flag
+    apply: Callable[[Recipe, str], Recipe]
+    what: str  # what it changes, in words (the table's "what changed")
+
+
+def _xattn_every(recipe: Recipe, value: str) -> Recipe:
+    if value == "single":
+        return dataclasses.replace(recipe, xattn={**recipe.xattn, "placement": "single"})
+    return dataclasses.replace(recipe, xattn={**recipe.xattn, "every_n_layers": int(value), "placement": "every"})
+
+
+SWITCHES: dict[str, Switch] = {
+    "gating": Switch(("none",), lambda r, v: dataclasses.replace(r, xattn={**r.xattn, "gating": v}),
+                     "no tanh gates: the blocks' outputs added ungated"),
+    "xattn_every": Switch(("1", "2", "5", "single"), _xattn_every, "a gated block every n LM layers, or one block"),
+    "connector": Switch(("mlp", "mean"), lambda r, v: dataclasses.replace(r, perceiver={**r.perceiver, "connector": v}),
+                        "the Perceiver Resampler replaced"),
+    "schedule": Switch(("round_robin",), lambda r, v: dataclasses.replace(r, schedule=v),
+                       "one data set per step instead of gradients accumulated over all"),
+    "no_interleaved": Switch((), lambda r, v: dataclasses.replace(r, no_interleaved=True),
+                             "trained without the interleaved and binding sequences"),
+    "lm": Switch(("unfrozen",), lambda r, v: dataclasses.replace(r, lm=v), "the LM's layers trained too"),
+}
+
+
+def parse_variant(text: str) -> tuple[str, str]:
+    """``"gating=none"`` -> ("gating", "none"); ``"no_interleaved"`` -> ("no_interleaved", "");
+    SpecError naming the known switches and values for anything else."""
+    switch, _, value = text.partition("=")
+    if switch not in SWITCHES:
+        raise SpecError(f"unknown ablation switch {switch!r} (known: {', '.join(SWITCHES)})")
+    values = SWITCHES[switch].values
+    if (value or "") not in (values or ("",)):
+        shown = "no value (a flag)" if not values else ", ".join(values)
+        raise SpecError(f"ablation switch {switch}: {value!r} is not one of: {shown}")
+    return switch, value
+
+
+def apply_variant(recipe: Recipe, text: str) -> Recipe:
+    """The recipe with one switch changed, named for it (``gating-none``, ``no_interleaved``)."""
+    if recipe.variant != "baseline":
+        raise SpecError(f"recipe is already the variant {recipe.variant!r}: a variant changes one switch of a baseline")
+    switch, value = parse_variant(text)
+    changed = SWITCHES[switch].apply(recipe, value)
+    return dataclasses.replace(changed, variant=f"{switch}-{value}" if value else switch)
+
+
+def describe(variant: str) -> str:
+    """What a variant name (``gating-none``) changed, in words; "the baseline" for the baseline."""
+    switch = next((s for s in SWITCHES if variant == s or variant.startswith(s + "-")), None)
+    return "the baseline" if switch is None else SWITCHES[switch].what

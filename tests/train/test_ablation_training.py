@@ -1,0 +1,129 @@
+"""The training switches of the paper's ablations (Table 3) on the tiny model and a tiny demo suite:
+round-robin takes one data set per step, "w/o M3W" drops the interleaved ones, an unfrozen LM learns,
+and a trained variant comes out as a model spec that loads with its architecture."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from flamingo_eval.demo import generate
+from flamingo_eval.errors import SpecError
+from flamingo_eval.model import load_model
+from flamingo_eval.train.loop import Trainer, step_mixtures
+from flamingo_eval.train.recipe import load_recipe
+from flamingo_eval.train.session import write_trained_spec
+from flamingo_eval.train.variants import apply_variant, describe, parse_variant
+
+from .test_training import TINY
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    generate(root, sizes=TINY)
+    return root
+
+
+def _recipe(**changes):
+    base = dataclasses.replace(load_recipe("smol_flamingo"), model="tiny", init=None, steps=4, eval_every=4, val_sequences=2,
+                               batch_size=2, warmup=1, lr=3e-3, bf16=False)
+    return dataclasses.replace(base, **changes)
+
+
+def _log(folder):
+    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def test_round_robin_visits_one_data_set_per_step(data_root, tmp_path):
+    recipe = apply_variant(_recipe(), "schedule=round_robin")
+    names = list(recipe.mixtures)
+    assert [step_mixtures(recipe, s) for s in range(1, 6)] == [[names[0]], [names[1]], [names[2]], [names[3]], [names[0]]]
+    Trainer(recipe, data_root, tmp_path / "run", cache_dir=tmp_path / "f", log=lambda *_: None).train()
+    losses = [sorted(k[5:] for k in r if k.startswith("loss/")) for r in _log(tmp_path / "run")]
+    assert losses == [[n] for n in names]  # one data set a step, in turn
+    assert step_mixtures(_recipe(), 3) == names  # the baseline accumulates over all of them
+
+
+def test_no_interleaved_leaves_out_the_interleaved_data_sets(data_root, tmp_path):
+    recipe = apply_variant(_recipe(steps=2), "no_interleaved")
+    assert set(recipe.active_mixtures()) == {"pairs", "video"}  # binding and interleaved are marked interleaved
+    Trainer(recipe, data_root, tmp_path / "run", cache_dir=tmp_path / "f", log=lambda *_: None).train()
+    assert all({k for k in r if k.startswith("loss/")} == {"loss/pairs", "loss/video"} for r in _log(tmp_path / "run"))
+
+
+def test_an_unfrozen_lm_receives_gradients_and_its_layers_are_saved(data_root, tmp_path):
+    recipe = apply_variant(_recipe(steps=2, eval_every=2), "lm=unfrozen")
+    trainer = Trainer(recipe, data_root, tmp_path / "run", cache_dir=tmp_path / "f", log=lambda *_: None)
+    before = {n: p.detach().clone() for n, p in trainer.model.lm.named_parameters()}
+    lm_rates = {g["base_lr"] for g in trainer.parameter_groups() if any(p is q for p in g["params"] for q in trainer.model.lm.parameters())}
+    assert lm_rates == {recipe.lr * recipe.lm_lr_mult}
+    trainer.train()
+    after = dict(trainer.model.lm.named_parameters())
+    changed = {n for n in before if not torch.equal(before[n], after[n].detach())}
+    assert any(".layers." in n for n in changed)  # the decoder layers learnt
+    embed = "model.embed_tokens.weight"  # frozen but for the added tokens' rows (trained either way)
+    others = [i for i in range(before[embed].shape[0]) if i not in trainer.pipe.tokens.added]
+    assert torch.equal(before[embed][others], after[embed].detach()[others])
+    assert (tmp_path / "run" / "best.lm.safetensors").is_file()
+
+
+def test_frozen_lm_gets_no_gradient(data_root, tmp_path):
+    trainer = Trainer(_recipe(steps=1), data_root, tmp_path / "run", cache_dir=tmp_path / "f", log=lambda *_: None)
+    trainer.parameter_groups()
+    assert not any(p.requires_grad for p in trainer.model.lm.parameters())
+
+
+@pytest.mark.parametrize(("variant", "check"), [
+    ("gating=none", lambda pipe: not any(n.endswith("_gate") for n, _ in pipe.model.xattn.named_parameters())),
+    ("connector=mean", lambda pipe: pipe.spec.perceiver.tokens_per_media == 1),
+    ("xattn_every=single", lambda pipe: list(pipe.model.xattn) == ["2"]),
+    ("lm=unfrozen", lambda pipe: pipe.spec.lm_weights == "best.lm.safetensors"),
+])
+def test_a_trained_variant_is_a_model_spec_that_loads(data_root, tmp_path, variant, check):
+    """What ``flamingo-eval train --variant`` does after training: model.yaml names the weights and the switch."""
+    out = tmp_path / "run"
+    trainer = Trainer(apply_variant(_recipe(steps=2, eval_every=2), variant), data_root, out, cache_dir=tmp_path / "f",
+                      log=lambda *_: None)
+    write_trained_spec(trainer, out, trainer.train())
+    record = json.loads((out / "variant.json").read_text())
+    assert record["variant"] == variant.replace("=", "-")
+    assert record["trained_parameters"] > 0 and record["seconds_per_step"] > 0 and record["seed"] == 0
+    pipe = load_model(out / "model.yaml")
+    assert pipe.spec.name == f"tiny-{record['variant']}" and check(pipe)
+
+
+def test_switches_are_checked():
+    assert parse_variant("xattn_every=2") == ("xattn_every", "2")
+    assert parse_variant("no_interleaved") == ("no_interleaved", "")
+    with pytest.raises(SpecError, match="unknown ablation switch 'gates'"):
+        parse_variant("gates=none")
+    with pytest.raises(SpecError, match="connector: 'transformer' is not one of: mlp, mean"):
+        parse_variant("connector=transformer")
+    with pytest.raises(SpecError, match="no value"):
+        parse_variant("no_interleaved=yes")
+    with pytest.raises(SpecError, match="already the variant"):
+        apply_variant(apply_variant(_recipe(), "gating=none"), "lm=unfrozen")
+    assert describe("gating-none").startswith("no tanh gates") and describe("baseline") == "the baseline"
+
+
+def test_a_recipe_can_change_a_base_recipe_key_by_key(tmp_path):
+    reduced = load_recipe("smol_flamingo_ablation")
+    full = load_recipe("smol_flamingo")
+    assert reduced.init is None and reduced.steps < full.steps and reduced.mixtures == full.mixtures
+    assert reduced.sources == full.sources and reduced.lr == full.lr
+    child = tmp_path / "child.yaml"
+    child.write_text("base: smol_flamingo\nmixtures: {binding: {batch_size: 4}}\n")
+    recipe = load_recipe(child)
+    assert recipe.mixtures["binding"].batch_size == 4 and recipe.mixtures["binding"].chunks == full.mixtures["binding"].chunks
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("base: loop.yaml\nsteps: 3\n")
+    with pytest.raises(SpecError, match="leads back to itself"):
+        load_recipe(loop)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base: smol_flamingo\nmixtures: {binding: {batch_size: lots}}\n")
+    with pytest.raises(SpecError, match=r"bad.yaml: mixtures.binding.batch_size"):
+        load_recipe(bad)
