@@ -86,7 +86,8 @@ class BenchmarkSpec:
 
     def data_root(self, data_root: Path | str | None = None) -> Path:
         """Where this benchmark's files are: ``data.root`` if the spec sets it, else
-        ``<data_root or $FLAMINGO_EVAL_DATA>/<name>``."""
+        ``<data_root or $FLAMINGO_EVAL_DATA>/<name>``; either may be a Hub dataset repository
+        (``hf:datasets/ORG/NAME``), fetched into the Hub cache."""
         if self.data.root is not None:
             return expand_path(self.data.root, key="data.root", spec=self.source)
         base = data_root or os.environ.get(DATA_ROOT_ENV)
@@ -94,6 +95,10 @@ class BenchmarkSpec:
             base = GENERATED_DATA
         if base is None:
             raise SpecError(f"benchmark {self.name}: no data folder; pass --data-root or set {DATA_ROOT_ENV}")
+        if str(base).startswith("hf:"):  # a Hub dataset repository holding <name>/ folders (hub.py)
+            from .hub import hub_path
+
+            return hub_path(str(base), where=f"benchmark {self.name}: --data-root") / self.name
         return Path(base) / self.name
 
     def to_dict(self) -> dict[str, Any]:

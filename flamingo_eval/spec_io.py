@@ -200,7 +200,8 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def expand_path(value: str, *, key: str, spec: Path | None) -> Path:
-    """Expand ``${VAR}`` and ``pkg:PACKAGE/relative``; relative paths are relative to the spec file."""
+    """Expand ``${VAR}``, ``pkg:PACKAGE/relative`` and ``hf:ORG/NAME[@REV][/PATH]`` (the Hub, ``hub.py``);
+    relative paths are relative to the spec file."""
     where = f"{spec or '<spec>'}: {key}"
 
     def expand(match: re.Match) -> str:
@@ -210,6 +211,10 @@ def expand_path(value: str, *, key: str, spec: Path | None) -> Path:
         return os.environ[var]
 
     text = _VAR.sub(expand, value)
+    if text.startswith("hf:"):  # a file or repository on the Hugging Face Hub, through its local cache
+        from .hub import hub_path
+
+        return hub_path(text, where=where)
     if text.startswith("pkg:"):
         package, _, rest = text[4:].partition("/")
         found = importlib.util.find_spec(package)

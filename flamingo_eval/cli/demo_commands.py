@@ -6,11 +6,12 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from .shared import app, console, parse_shots, print_report, print_skipped, user_errors
+from .run_options import run_options
+from .shared import app, console, print_report, print_skipped, user_errors
 from ..demo.settings import DEMO_MODEL, DEMO_QUERIES, DEMO_REFERENCE, DEMO_SHOTS, DEMO_TRIALS, DEMO_UNTRAINED
 
 
@@ -59,15 +60,13 @@ def train(
 
 @app.command()
 @user_errors
+@run_options(model=DEMO_MODEL, shots=DEMO_SHOTS, trials=DEMO_TRIALS, num_samples=DEMO_QUERIES)
 def demo(
     out: Annotated[Optional[Path], typer.Option(help="A new results folder (default: runs/demo-<date-time>).")] = None,
-    model: str = DEMO_MODEL,
-    shots: Annotated[str, typer.Option(help="Shot counts, comma-separated.")] = ",".join(map(str, DEMO_SHOTS)),
-    trials: int = DEMO_TRIALS,
-    num_samples: Annotated[int, typer.Option(help="Queries per benchmark and trial.")] = DEMO_QUERIES,
-    batch_size: int = 8,
     reference: Annotated[str, typer.Option(help="Results folder to compare with ('none': no comparison).")] = str(DEMO_REFERENCE),
     untrained: Annotated[str, typer.Option(help="Untrained adapters' results, plotted beside ('none': not plotted).")] = str(DEMO_UNTRAINED),
+    *,
+    settings: dict[str, Any],
 ) -> None:
     """The main job: the trained smol-flamingo on the demo suite's test splits across shot counts, evaluated
     into a new folder and compared with the committed reference (results/demo-sweep)."""
@@ -76,9 +75,8 @@ def demo(
 
     started = time.perf_counter()
     with RichProgress(console) as progress:
-        result = run_demo(out=out, model=model, shots=parse_shots(shots), trials=trials, num_samples=num_samples,
-                          batch_size=batch_size, reference=_folder_or_none(reference), untrained=_folder_or_none(untrained),
-                          progress=progress, command=shlex.join(["flamingo-eval", *sys.argv[1:]]))
+        result = run_demo(out=out, reference=_folder_or_none(reference), untrained=_folder_or_none(untrained),
+                          progress=progress, command=shlex.join(["flamingo-eval", *sys.argv[1:]]), **settings)
     if result.agreement is None:
         print_report([result.out])
         console.print(f"no reference to compare with ({reference})")

@@ -95,6 +95,7 @@ def report(
     training_runs: Annotated[Optional[Path], typer.Option(help="The `flamingo-eval train --variant` runs behind an ablate "
                              "folder's variants (one subfolder per variant): adds the paper-ablation table (docs/ablations.md).")] = None,
     ablation_shots: Annotated[str, typer.Option(help="With --training-runs: the shot counts of its tables.")] = "4,0,16",
+    html: Annotated[bool, typer.Option(help="Also write each folder's report.html (a run writes its own at the end).")] = False,
 ) -> None:
     """Comparison tables (terminal, Markdown, CSV, LaTeX) and the shot-scaling plot."""
     from ..report import write_report
@@ -102,6 +103,11 @@ def report(
     print_report(folders, paper=paper)
     for path in write_report(folders, out or folders[0], paper=paper):
         console.print(f"wrote {path}")
+    if html:
+        from ..api import html_report
+
+        for folder in folders:
+            console.print(f"wrote {html_report(folder, paper=paper)}")
     if training_runs is not None:
         from ..report.paper_ablations import write_ablation_report
 

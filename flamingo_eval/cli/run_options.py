@@ -20,7 +20,7 @@ from .shared import parse_shots
 # fields a command line gives otherwise (the benchmarks are its arguments)
 _NOT_OPTIONS = ("benchmarks",)
 # fields that name files or folders: typer checks nothing, but shows them as paths
-_PATHS = ("data_root", "embedding_cache", "visual_cache")
+_PATHS = ("data_root", "embedding_cache", "visual_cache", "ids")
 
 
 def _option(field: dataclasses.Field, default: Any) -> tuple[Any, Any]:

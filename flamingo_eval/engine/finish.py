@@ -3,7 +3,8 @@ ends exactly as an uninterrupted one), the ordered predictions, metrics.json, th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..benchmark import BenchmarkSpec
@@ -59,3 +60,26 @@ def finish(
         chance = {name: spec.chance for name, spec in specs.items() if spec.chance is not None}
         shot_scaling_plot(summarize(pd.DataFrame(metrics)), primary_metrics(specs), folder.path / "shot_scaling.png", chance=chance)
     return metrics
+
+
+def media_lookup(splits: Mapping[str, Sequence[Sequence[Example]]]) -> Callable[[str, str], list[Path]]:
+    """``(benchmark, example id) -> its image files`` over the given splits of each benchmark (pool and
+    evaluated), indexed on first use: what the HTML report's thumbnails are made from."""
+    index: dict[str, dict[str, list[Path]]] = {}
+
+    def media_of(benchmark: str, example_id: str) -> list[Path]:
+        if benchmark not in index:
+            index[benchmark] = {ex.id: [ref.path for ref in ex.media] for split in splits.get(benchmark, ()) for ex in split}
+        found = index[benchmark].get(example_id)
+        if found is None:
+            raise KeyError(f"not in the {benchmark} data read for this report")
+        return found
+
+    return media_of
+
+
+def write_page(folder: ResultsFolder, splits: Mapping[str, Sequence[Sequence[Example]]]) -> None:
+    """``report.html`` beside summary.md (report/html.py), thumbnails from ``splits``."""
+    from ..report.html import write_html_report
+
+    write_html_report(folder.path, media_of=media_lookup(splits))

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from ..benchmark import BenchmarkSpec
 from ..data.example import Example
 from ..data.splits import BenchmarkData, load_benchmark_data
+from ..errors import DataError
 from ..prompting.selection import stable_seed
 from . import distributed, preflight, provenance
 from .distributed import World
-from .settings import Job, RunSettings
+from .settings import Job, RunSettings, read_id_list
 
 
 def eval_subset(examples: Sequence[Example], num_samples: int | None, seed: int, trial: int, benchmark: str) -> list[Example]:
@@ -61,12 +62,38 @@ class JobPlan:
     owned: frozenset[tuple[int, int, str]]
 
 
+def trial_queries(examples: Sequence[Example], settings: RunSettings, trial: int, benchmark: str,
+                  listed: frozenset[str] | None = None) -> list[Example]:
+    """The queries of one trial, in split order: those ``listed`` (``--ids``), the first ``limit``, a
+    seeded random ``num_samples`` subset (a new one per trial), or all."""
+    if listed is not None:
+        return [ex for ex in examples if ex.id in listed]
+    if settings.limit is not None:
+        return list(examples[: settings.limit])
+    return eval_subset(examples, settings.num_samples, settings.seed, trial, benchmark)
+
+
+def listed_ids(settings: RunSettings, setups: dict[str, BenchmarkSetup]) -> frozenset[str] | None:
+    """The ``--ids`` file's ids (None without one); DataError naming the file and line of an id that no
+    benchmark of the run has (a typo would otherwise shrink the run without a word)."""
+    if settings.ids is None:
+        return None
+    lines = read_id_list(settings.ids)
+    known = {ex.id for setup in setups.values() for ex in setup.data.eval}
+    for number, qid in lines:
+        if qid not in known:
+            raise DataError(f"{settings.ids}: line {number}: query id {qid!r} is in none of the evaluated splits "
+                            f"({', '.join(setups)})")
+    return frozenset(qid for _, qid in lines)
+
+
 def plan_jobs(jobs: Sequence[Job], setups: dict[str, BenchmarkSetup], settings: RunSettings, world: World) -> list[JobPlan]:
     """Every job's plan, with ownership by position in the run's fixed order (see the module's docstring)."""
     plans, start = [], 0
+    listed = listed_ids(settings, setups)
     for job in jobs:
         name = job.benchmark.name
-        per_trial = [eval_subset(setups[name].data.eval, settings.num_samples, settings.seed, t, name) for t in range(settings.trials)]
+        per_trial = [trial_queries(setups[name].data.eval, settings, t, name, listed) for t in range(settings.trials)]
         order = [(shots, trial, q.id) for trial, queries in enumerate(per_trial) for shots in settings.shots for q in queries]
         plans.append(JobPlan(job=job, per_trial=per_trial, owned=frozenset(distributed.mine(order, world, start))))
         start += len(order)

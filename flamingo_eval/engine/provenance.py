@@ -71,15 +71,29 @@ def path_hashes(path: Path) -> dict[str, str]:
 
 
 def model_files(spec) -> dict[str, dict[str, str]]:
-    """Hashes of the files a model spec names (its weights), by spec key."""
+    """Hashes of the files a model spec names (its weights), by spec key; for files from the Hugging Face
+    Hub also the commit each came from (``hub_commits``: spec key -> commit)."""
+    from ..hub import hub_commit, is_hub_ref
+
     keys = {
         "vision.weights": spec.vision.weights,
         "lm.path": spec.lm.path,
         "lm.gguf": spec.lm.gguf,
         "adapters": spec.adapters,
+        "lm_weights": spec.lm_weights,
         "openflamingo_checkpoint": spec.openflamingo_checkpoint,
     }
-    return {key: path_hashes(spec.resolve(key, value)) for key, value in keys.items() if value is not None}
+    out, commits = {}, {}
+    for key, value in keys.items():
+        if value is None:
+            continue
+        path = spec.resolve(key, value)
+        out[key] = path_hashes(path)
+        if is_hub_ref(value) or hub_commit(path):
+            commits[key] = hub_commit(path) or "unknown"
+    if commits:
+        out["hub_commits"] = commits
+    return out
 
 
 def data_files(spec, root: Path) -> dict[str, str]:

@@ -32,7 +32,7 @@ from .answering import plan_batches
 from .batch import CHOICE_TASKS, answer_batch
 from .demonstrations import PromptPlanner
 from .distributed import World, gather, on_main
-from .finish import finish, primary_metrics
+from .finish import finish, primary_metrics, write_page
 from .planning import BenchmarkSetup, JobPlan, ensure_generated, plan_jobs, set_up
 from .resources import Resources
 from ..storage import write_json
@@ -111,6 +111,8 @@ class Runner:
         metrics = finish(self.folder, self.specs, variants=[v.name for v in self.variants], shots=self.settings.shots,
                          queries={name: setup.data.eval for name, setup in self.setups.items()}, written=written)
         self._write_run_json(identity, started, finished=now(), per_rank=[len(keys) for keys in written])
+        if metrics:
+            write_page(self.folder, {name: (setup.data.pool, setup.data.eval) for name, setup in self.setups.items()})
         return metrics
 
     def _planner(self, job: Job, trial: int) -> PromptPlanner:

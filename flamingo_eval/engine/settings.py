@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from collections.abc import Sequence
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..benchmark import OPTION_SCORES, BenchmarkSpec, VideoSpec
@@ -35,6 +35,11 @@ class RunSettings:
     seed: int = _setting(42, "Seed of demonstrations and subsets.")
     selection: str = _setting("random", "Demonstrations: random | fixed | rices | text.")
     num_samples: int | None = _setting(None, "Evaluate a seeded random subset of this many queries per trial.")
+    limit: int | None = _setting(None, "Evaluate the first N queries of each split, the same every trial.")
+    ids: str | None = _setting(None, "Evaluate only the query ids listed in this file (one per line; # comments).")
+    num_beams: int | None = _setting(None, "Beams for generation (default: each benchmark's).")
+    max_new_tokens: int | None = _setting(None, "Most tokens generated per answer (default: each benchmark's).")
+    length_penalty: float | None = _setting(None, "Beam score = log p / length ** this (default: each benchmark's).")
     batch_size: int = _setting(8, "Most prompts per batch (does not change predictions).")
     token_budget: int | None = _setting(None, "Also cap prompts x longest prompt's tokens per batch.")
     share_prefix: bool = _setting(True, "Prefill a prompt start shared by a batch once (fixed demonstrations).")
@@ -53,6 +58,11 @@ class RunSettings:
             raise SpecError(f"shots must be non-negative integers, got {self.shots}")
         if self.trials < 1 or self.batch_size < 1 or (self.num_samples is not None and self.num_samples < 1):
             raise SpecError("trials, batch size and num_samples must be at least 1")
+        for name in ("limit", "num_beams", "max_new_tokens"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise SpecError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if sum(x is not None for x in (self.num_samples, self.limit, self.ids)) > 1:
+            raise SpecError("choose one of num_samples (a random subset), limit (the first N) and ids (listed ones)")
         if self.token_budget is not None and self.token_budget < 1:
             raise SpecError(f"token_budget must be at least 1, got {self.token_budget}")
         if self.selection not in STRATEGIES:
@@ -71,11 +81,39 @@ class RunSettings:
         return cls(benchmarks=tuple(benchmarks), **plain)
 
     def identity(self) -> dict[str, Any]:
-        """The settings that can change a prediction (batch size cannot: left padding is exact)."""
+        """The settings that can change a prediction (batch size cannot: left padding is exact); the ids
+        file by its content, so the same list elsewhere resumes and an edited one does not."""
         data = dataclasses.asdict(self)
         for key in ("batch_size", "token_budget", "share_prefix", "data_root", "embedding_cache", "visual_cache"):
             data.pop(key)
+        if data["ids"] is not None:
+            from ..storage import text_digest
+
+            data["ids"] = {"sha256": text_digest("\n".join(sorted({qid for _, qid in read_id_list(self.ids)})))}
         return data
+
+
+def read_id_list(path: str | PurePath) -> list[tuple[int, str]]:
+    """The ``--ids`` file: (line number, query id) for each non-empty line, ``#`` starting a comment;
+    DataError naming the file when it cannot be read or lists nothing, and the line of a repeated id."""
+    from ..errors import DataError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read the ids file ({getattr(err, 'strerror', None) or err})") from None
+    out, seen = [], {}
+    for number, line in enumerate(text.splitlines(), 1):
+        qid = line.split("#", 1)[0].strip()
+        if not qid:
+            continue
+        if qid in seen:
+            raise DataError(f"{path}: line {number}: query id {qid!r} repeats line {seen[qid]}")
+        seen[qid] = number
+        out.append((number, qid))
+    if not out:
+        raise DataError(f"{path}: lists no query ids")
+    return out
 
 
 # override key -> what it sets; values arrive as strings from the command line and are converted
@@ -158,9 +196,9 @@ def resolve_job(settings: RunSettings, variant: Variant, benchmark: BenchmarkSpe
     cannot follow it is a SpecError before anything runs (engine/frames.py).
     """
     o = variant.overrides
-    generation = dataclasses.replace(
-        benchmark.generation, **{k: o[k] for k in ("num_beams", "max_new_tokens", "length_penalty") if k in o}
-    )
+    decoding = ("num_beams", "max_new_tokens", "length_penalty")  # a variant's over the run's over the benchmark's
+    run_level = {k: getattr(settings, k) for k in decoding if getattr(settings, k) is not None}
+    generation = dataclasses.replace(benchmark.generation, **(run_level | {k: o[k] for k in decoding if k in o}))
     model = o.get("model", settings.model)
     video = dataclasses.replace(benchmark.data.video, **{k: o[k] for k in ("fps", "max_frames") if k in o})
     capacity = model_frame_capacity(model)  # a missing or bad model spec is named by the spec reader

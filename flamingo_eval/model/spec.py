@@ -48,6 +48,7 @@ class ModelSpec:
     lm_weights: str | None = None  # LM parameters trained with the adapters (the "unfrozen LM" ablation), over the LM's own
     openflamingo_checkpoint: str | None = None  # or an OpenFlamingo checkpoint.pt
     seed: int = 0  # initialises whatever no weights file covers
+    hub: str | None = None  # the Hub repository of these weights: `--model hf:<hub>` finds this spec
     source: Path | None = None  # the YAML file this came from (for messages and relative paths)
 
     def resolve(self, key: str, value: str | None) -> Path | None:
@@ -88,5 +89,33 @@ def builtin_specs() -> dict[str, Path]:
 
 
 def get_spec(name_or_path: str | Path) -> ModelSpec:
-    """A built-in spec by name (``tiny``, ``smol``, ...) or a spec file by path."""
+    """A built-in spec by name (``tiny``, ``smol``, ...), a spec file by path, or a Hub repository
+    (``hf:ORG/NAME[@REV]``, see ``hub_spec``)."""
+    if isinstance(name_or_path, str) and name_or_path.startswith("hf:"):
+        return hub_spec(name_or_path)
     return MODEL_SPECS.get(name_or_path)
+
+
+HUB_SPEC_FILE = "flamingo_eval.yaml"  # a Hub repository that holds its own spec names it so
+
+
+def hub_spec(text: str) -> ModelSpec:
+    """The spec of a Hub repository: the built-in spec whose ``hub`` is that repository (OpenFlamingo's
+    releases: its ``checkpoint.pt``, its LM by id), else the repository's own ``flamingo_eval.yaml``
+    (the whole snapshot fetched, so the paths in it, relative to it, are there). ``hf:ORG/NAME/FILE.yaml``
+    names a spec file inside a repository."""
+    from ..hub import hub_path, parse_hub_ref
+
+    ref = parse_hub_ref(text)
+    if ref.path is not None:
+        return load_spec(hub_path(text, where="--model"))
+    if ref.revision is None:
+        for path in builtin_specs().values():
+            spec = load_spec(path)
+            if spec.hub == ref.repo:
+                return spec
+    snapshot = hub_path(text, where="--model")
+    if not (snapshot / HUB_SPEC_FILE).is_file():
+        raise SpecError(f"--model {text}: the repository has no {HUB_SPEC_FILE} and no built-in spec names it as its hub "
+                        f"(built-in: {', '.join(s for s in builtin_specs() if load_spec(builtin_specs()[s]).hub)})")
+    return load_spec(snapshot / HUB_SPEC_FILE)

@@ -101,3 +101,18 @@ def to_rich(df: pd.DataFrame, title: str, notes: Sequence[str] | None = None) ->
     for row in _cells(df):
         table.add_row(*row)
     return table
+
+
+def to_html(df: pd.DataFrame, notes: Sequence[str] | None = None) -> str:
+    """An HTML ``<table>`` (every cell escaped, numbers right-aligned) and its ``notes`` as a list."""
+    from html import escape
+
+    right = numeric_columns(df)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f'<td class="{"num" if right[j] else "text"}">{escape(cell)}</td>' for j, cell in enumerate(row)) + "</tr>"
+        for row in _cells(df)
+    )
+    shown = table_notes(df, notes)
+    foot = "<ul class=\"notes\">" + "".join(f"<li>{escape(n)}</li>" for n in shown) + "</ul>" if shown else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{foot}"

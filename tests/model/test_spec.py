@@ -64,12 +64,13 @@ def test_paths_resolve_relative_env_and_package(tmp_path, monkeypatch):
         resolve_path("pkg:no_such_pkg/x", key="k", spec=None)
 
 
-def test_openflamingo_spec_without_files_says_what_to_set(monkeypatch, tmp_path):
-    monkeypatch.delenv("OPENFLAMINGO_DIR", raising=False)
-    with pytest.raises(SpecError, match=r"openflamingo-9b.yaml: vision.weights uses \$OPENFLAMINGO_DIR"):
-        load_model("openflamingo-9b")
-    monkeypatch.setenv("OPENFLAMINGO_DIR", str(tmp_path))
-    with pytest.raises(SpecError, match=r"vision.weights: file not found: .*clip/ViT-L-14.pt"):
+def test_openflamingo_spec_offline_without_the_files_says_what_to_download(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(SpecError, match=r"openflamingo-9b.yaml: vision.weights: hf:timm/.*not in the local Hub cache.*"
+                                        r"huggingface-cli download timm/vit_large_patch14_clip_224.openai open_clip_pytorch_model.bin"):
         load_model("openflamingo-9b")
 
 
