@@ -127,3 +127,25 @@ def test_a_recipe_can_change_a_base_recipe_key_by_key(tmp_path):
     bad.write_text("base: smol_flamingo\nmixtures: {binding: {batch_size: lots}}\n")
     with pytest.raises(SpecError, match=r"bad.yaml: mixtures.binding.batch_size"):
         load_recipe(bad)
+
+
+def test_trained_variants_go_through_ablate_into_the_table(data_root, tmp_path):
+    """The flow of scripts/paper_ablations.sh on the tiny model: train the baseline and a variant, evaluate
+    both with one ablate run (each variant's model= its model.yaml), build the Table 3 layout."""
+    from flamingo_eval.api import evaluate
+    from flamingo_eval.report.paper_ablations import ablation_table
+
+    runs = tmp_path / "runs"
+    for variant in (None, "gating=none"):
+        recipe = _recipe(steps=2, eval_every=2)
+        recipe = apply_variant(recipe, variant) if variant else recipe
+        out = runs / recipe.variant
+        trainer = Trainer(recipe, data_root, out, cache_dir=tmp_path / "f", log=lambda *_: None)
+        write_trained_spec(trainer, out, trainer.train())
+    evaluate(["demo_vqa", "demo_binding"], out=tmp_path / "ablation", model=str(runs / "baseline" / "model.yaml"),
+             variants=[f"gating-none:model={runs / 'gating-none' / 'model.yaml'}"], shots=(0, 2), limit=2,
+             data_root=str(data_root))
+    table = ablation_table(tmp_path / "ablation", runs, shots=2)
+    assert list(table["variant"]) == ["baseline", "gating-none"]
+    assert table.loc[1, "changed"].startswith("no tanh gates") and table.loc[0, "trained_parameters"] > table.loc[1, "trained_parameters"]
+    assert {"demo_vqa", "demo_binding"} <= set(table.columns)
