@@ -82,7 +82,7 @@ class Flamingo(nn.Module):
     def vision_features(self, items: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """[(F, 3, H, W) pixels] -> [(F, v, d_visual) features] from the frozen encoder (no gradients:
         frozen, as in the paper; training precomputes these once)."""
-        device, dtype = self.adapter_device, self._vision_dtype()
+        device, dtype = self.adapter_device, _first(self.vision).dtype
 
         def encode(frames: torch.Tensor) -> torch.Tensor:  # (G, F, 3, H, W) -> (G, F, v, d)
             g, f = frames.shape[:2]
@@ -95,8 +95,8 @@ class Flamingo(nn.Module):
     def resample(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         """[(F, v, d_visual) features of each item] -> (N, num_latents, d_visual) through the resampler."""
         if not features:
-            return self._adapter_param().new_zeros(0, self.perceiver_config.tokens_per_media, self.vision.dim)
-        dtype, device = self._adapter_param().dtype, self.adapter_device
+            return _first(self.perceiver).new_zeros(0, self.perceiver_config.tokens_per_media, self.vision.dim)
+        dtype, device = _first(self.perceiver).dtype, self.adapter_device
         # (G, F, v, d) -> (G, n, d) per group of equal shape
         return torch.stack(_grouped(features, lambda batch: self.perceiver(batch.to(device=device, dtype=dtype)), what="features", ndim=3))
 
@@ -109,13 +109,7 @@ class Flamingo(nn.Module):
     @property
     def adapter_device(self) -> torch.device:
         """Where the trained parts (and so the visual tokens) live."""
-        return self._adapter_param().device
-
-    def _adapter_param(self) -> nn.Parameter:
-        return next(self.perceiver.parameters())
-
-    def _vision_dtype(self) -> torch.dtype:
-        return next(self.vision.parameters()).dtype
+        return _first(self.perceiver).device
 
     # ---------------------------------------------------------------- text
     def forward(
@@ -134,15 +128,13 @@ class Flamingo(nn.Module):
     ) -> CausalLMOutputWithPast:
         """Next-token logits for (B, T) ``input_ids`` interleaved with ``media``.
 
-        Each ``<image>`` token in ``input_ids`` stands for the next media item of its sequence. Without
-        ``media_offset`` the ids are a whole prompt and must hold exactly one ``<image>`` per media item.
-        With it (B,), the ids continue a sequence held in ``cache`` whose first ``media_offset`` media
-        were already seen; tokens keep attending to the last media given (an ``<image>`` produced by the
-        model has no media of its own). ``media_kv`` is a dict the caller keeps across decode steps so
-        that the media keys and values are projected once per generation. ``logits_to_keep`` > 0 keeps
-        only the last positions' logits. ``attend`` ("last" or "all", see ``media_attention_mask``)
-        overrides the model's ``xattn_config.attend`` for this call only (the "attend: all" ablation):
-        an argument, never a change to the model, so no call affects another.
+        Each ``<image>`` in ``input_ids`` stands for the next media item of its sequence. Without
+        ``media_offset`` the ids are a whole prompt with one ``<image>`` per media item; with it (B,),
+        they continue a sequence held in ``cache`` whose first ``media_offset`` media were seen (tokens
+        keep attending to the last media given). ``media_kv``: a dict the caller keeps across decode
+        steps, so media keys and values are projected once. ``logits_to_keep`` > 0: only the last
+        positions' logits. ``attend`` ("last" / "all") overrides ``xattn_config.attend`` for this call
+        only: an argument, never a change to the model, so no call affects another.
         """
         index = _media_index(input_ids, self.media_token_id, media, media_offset)  # (B, T)
         num_media = media.tokens.shape[1] if media is not None else 0
@@ -208,6 +200,11 @@ def _holding(model: Flamingo, call: "_Call | object") -> Iterator[None]:
         yield
     finally:
         model._current = None
+
+
+def _first(module: nn.Module) -> nn.Parameter:
+    """A module's first parameter: its device and dtype."""
+    return next(module.parameters())
 
 
 def _media_index(input_ids: torch.Tensor, media_token_id: int, media: MediaBatch | None,

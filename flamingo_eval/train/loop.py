@@ -45,9 +45,7 @@ class Trainer:
         torch.manual_seed(recipe.seed)
         self.pipe = load_model(starting_spec(recipe))
         self.model = self.pipe.model
-        self.model.train()
-        self.model.vision.eval()  # frozen, and its batch norms must keep their statistics
-        self.model.lm.eval()  # frozen (or, unfrozen, trained without dropout as the LM's own eval mode)
+        training_mode(self.model)
         self.rows = AddedTokenRows(self.model, self.pipe.tokens.added)
         self.lm_trained = lm_trained_names(self.model) if recipe.lm == "unfrozen" else []
         if recipe.zero_frame_embs and recipe.init is None and self.model.perceiver.frame_embs is not None:
@@ -111,15 +109,8 @@ class Trainer:
         return F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=IGNORE)
 
     def parameter_groups(self) -> list[dict[str, Any]]:
-        lm_params = dict(self.model.lm.named_parameters())
         groups = parameter_groups(self.recipe, self.model.trainable_parameters(), self.rows.parameters())
-        if self.lm_trained:  # the unfrozen LM: a small rate, weight decay on its matrices as on the adapters'
-            lr = self.recipe.lr * self.recipe.lm_lr_mult
-            for decays in (True, False):
-                params = [lm_params[n].requires_grad_(True) for n in self.lm_trained if (lm_params[n].ndim >= 2) == decays]
-                if params:
-                    groups.append({"params": params, "lr": lr, "weight_decay": self.recipe.weight_decay if decays else 0.0, "base_lr": lr})
-        return groups
+        return groups + lm_parameter_groups(self.recipe, self.model, self.lm_trained)
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
@@ -131,20 +122,9 @@ class Trainer:
         for name, sequences in self.val_set.items():
             scores[name] = exact_answers(lambda batch: self._forward(batch)[0], sequences)
         scores["mean"] = sum(scores.values()) / len(self.val_set)
-        scores["visual_spread"] = self.visual_spread()
-        self.model.train()
-        self.model.vision.eval()
-        self.model.lm.eval()
+        scores["visual_spread"] = visual_spread(self.model, self.features, self.val_set)
+        training_mode(self.model)
         return scores
-
-    def visual_spread(self, items: int = 32) -> float:
-        """How much the resampled visual tokens differ between validation images: the mean over token
-        elements of their std across images, over their overall std. Near 0, the model is blind (every
-        image gives the same tokens); earlier recipes drove it from 0.08 at initialisation to 0.001."""
-        refs = list(dict.fromkeys(ref for seqs in self.val_set.values() for seq in seqs for ref in seq.media))[:items]
-        with torch.no_grad():
-            tokens = self.model.resample([self.features[r].float() for r in refs])  # (N, n, d)
-        return float(tokens.std(0).mean() / tokens.std())
 
     # ------------------------------------------------------------------ the loop
     def train(self, *, stop_after: int | None = None, resume: bool = False) -> dict[str, Any]:
@@ -243,6 +223,36 @@ def parameter_groups(recipe: Recipe, adapters, rows) -> list[dict[str, Any]]:
         groups.setdefault((lr, recipe.weight_decay if decays else 0.0), []).append(p.requires_grad_(True))
     groups.setdefault((recipe.lr, 0.0), []).extend(rows)
     return [{"params": ps, "lr": lr, "weight_decay": wd, "base_lr": lr} for (lr, wd), ps in groups.items()]
+
+
+def training_mode(model) -> None:
+    """The adapters in training mode; the vision encoder and the LM in eval mode: frozen (the encoder's
+    batch norms keep their statistics), or, an unfrozen LM, trained without dropout."""
+    model.train()
+    model.vision.eval()
+    model.lm.eval()
+
+
+def visual_spread(model, features, val_set: dict[str, list[TokenSequence]], items: int = 32) -> float:
+    """How much the resampled visual tokens differ between validation images: the mean over token
+    elements of their std across images, over their overall std. Near 0, the model is blind (every
+    image gives the same tokens); earlier recipes drove it from 0.08 at initialisation to 0.001."""
+    refs = list(dict.fromkeys(ref for seqs in val_set.values() for seq in seqs for ref in seq.media))[:items]
+    with torch.no_grad():
+        tokens = model.resample([features[r].float() for r in refs])  # (N, n, d)
+    return float(tokens.std(0).mean() / tokens.std())
+
+
+def lm_parameter_groups(recipe: Recipe, model, names: list[str]) -> list[dict[str, Any]]:
+    """AdamW groups of the unfrozen LM's parameters ``names`` (none when frozen): ``lm_lr_mult`` of the
+    rate, weight decay on its matrices as on the adapters'."""
+    params = dict(model.lm.named_parameters())
+    lr, groups = recipe.lr * recipe.lm_lr_mult, []
+    for decays in (True, False):
+        chosen = [params[n].requires_grad_(True) for n in names if (params[n].ndim >= 2) == decays]
+        if chosen:
+            groups.append({"params": chosen, "lr": lr, "weight_decay": recipe.weight_decay if decays else 0.0, "base_lr": lr})
+    return groups
 
 
 def exact_answers(logits_of, sequences: list[TokenSequence], batch_size: int = 16) -> float:
