@@ -152,6 +152,7 @@ class Trainer:
             log_path.unlink()  # a fresh run starts a fresh log
         started = time.perf_counter()
         for step in range(first, last + 1):
+            step_started = time.perf_counter()
             scale = _schedule(step, r.warmup, r.steps)
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * scale
@@ -163,7 +164,8 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(trainable, r.grad_clip)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            record = {"step": step, "seconds": round(time.perf_counter() - started, 1), **{f"loss/{k}": v for k, v in losses.items()},
+            record = {"step": step, "seconds": round(time.perf_counter() - started, 1),
+                      "step_s": round(time.perf_counter() - step_started, 3), **{f"loss/{k}": v for k, v in losses.items()},
                       "gate/attn": _mean_gate(self.model, "attn_gate"), "gate/ffw": _mean_gate(self.model, "ffw_gate")}
             if step % r.eval_every == 0 or step == last:
                 val = self.validate()

@@ -47,6 +47,19 @@ def train_recipe(
     return result
 
 
+def median_step_seconds(log: Path) -> float | None:
+    """The median wall time of one training step (update only, no validation), over the run's log:
+    robust to a step slowed by other work or a paused process, and it spans resumed segments."""
+    import json
+    import statistics
+
+    if not log.is_file():
+        return None
+    times = [record["step_s"] for line in log.read_text().splitlines() if line.strip()
+             for record in [json.loads(line)] if "step_s" in record]
+    return statistics.median(times) if times else None
+
+
 def write_trained_spec(trainer, out: Path, result: dict[str, Any]) -> Path:
     """``out/model.yaml``: the trained model as a spec (the architecture trained, ``best.safetensors``, and
     an unfrozen LM's layers), and ``out/variant.json``: what it is and what it cost."""
@@ -63,11 +76,10 @@ def write_trained_spec(trainer, out: Path, result: dict[str, Any]) -> Path:
         "adapters": "best.safetensors",
         "lm_weights": lm_weights_path(Path("best.safetensors")).name if trainer.lm_trained else None,
     }
-    steps_done = result["steps"] - result["first_step"] + 1
     write_json(out / "variant.json", {
         "variant": recipe.variant, "changed": describe(recipe.variant), "recipe": recipe.source_file, "seed": recipe.seed, "steps": result["steps"],
         "best": result["best"], "trained_parameters": sum(p.numel() for g in trainer.parameter_groups() for p in g["params"]),
-        "seconds_per_step": result["seconds"] / max(1, steps_done) if steps_done > 0 else None,
+        "seconds_per_step": median_step_seconds(out / "log.jsonl"),
     })
     return write_text_atomic(out / "model.yaml", yaml.safe_dump(data, sort_keys=False))
 
