@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,30 +55,31 @@ def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cp
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.seed)  # random parts (tiny encoders, untrained adapters) are reproducible
-        vision = build_vision_encoder(spec.vision.kind, spec.vision.options, spec.resolve("vision.weights", spec.vision.weights))
+        # parts with no weights file (random: the speed specs; untrained adapters) are built where they
+        # will run, never through host memory; parts read from files are moved there afterwards
+        with torch.device(device) if spec.vision.weights is None else contextlib.nullcontext():
+            vision = build_vision_encoder(spec.vision.kind, spec.vision.options, spec.resolve("vision.weights", spec.vision.weights))
         t1 = time.perf_counter()
         lm_path, gguf_file = _lm_location(spec)
-        tokenizer = load_tokenizer(
-            path=spec.resolve("lm.tokenizer", spec.lm.tokenizer) if spec.lm.tokenizer not in (None, "bytes") else lm_path,
-            gguf_file=gguf_file if spec.lm.tokenizer is None else None,
-            kind="bytes" if spec.lm.tokenizer == "bytes" else None,
-        )
+        tokenizer = load_tokenizer(**_tokenizer_location(spec, lm_path, gguf_file))
         tokens = add_flamingo_tokens(tokenizer)
-        lm = load_language_model(
-            path=lm_path, gguf_file=gguf_file, config=spec.lm.config, dtype=spec.lm.dtype, trust_remote_code=spec.lm.trust_remote_code
-        )
+        with torch.device(device) if spec.lm.config is not None else contextlib.nullcontext():
+            lm = load_language_model(
+                path=lm_path, gguf_file=gguf_file, config=spec.lm.config, dtype=spec.lm.dtype, trust_remote_code=spec.lm.trust_remote_code
+            )
         if tokens.added or len(tokenizer) != lm.get_input_embeddings().num_embeddings:
             resize_embeddings(lm, len(tokenizer), tokens.added)
         t2 = time.perf_counter()
-        model = Flamingo(
-            vision=vision,
-            lm=lm,
-            media_token_id=tokens.media,
-            end_of_chunk_token_id=tokens.end_of_chunk,
-            perceiver=spec.perceiver,
-            xattn=spec.xattn,
-            decoder_layers=spec.lm.decoder_layers,
-        )
+        with torch.device(device):
+            model = Flamingo(
+                vision=vision,
+                lm=lm,
+                media_token_id=tokens.media,
+                end_of_chunk_token_id=tokens.end_of_chunk,
+                perceiver=spec.perceiver,
+                xattn=spec.xattn,
+                decoder_layers=spec.lm.decoder_layers,
+            )
     if spec.openflamingo_checkpoint is not None:
         load_openflamingo_checkpoint(model, spec.resolve("openflamingo_checkpoint", spec.openflamingo_checkpoint))
     if spec.adapters is not None:
@@ -94,6 +97,19 @@ def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cp
         spec=spec, model=model, tokenizer=tokenizer, tokens=tokens, transform=vision.transform,
         load_times=LoadTimes(vision_s=t1 - t0, lm_s=t2 - t1, adapters_s=t3 - t2),
     )
+
+
+def _tokenizer_location(spec: ModelSpec, lm_path: Path | None, gguf_file: str | None) -> dict:
+    """load_tokenizer's arguments: the LM's own tokenizer, ``bytes``, a folder, or a GGUF file's (a random
+    LM of a released shape borrows a real BPE tokenizer that way, so its prompts have realistic lengths)."""
+    if spec.lm.tokenizer == "bytes":
+        return {"kind": "bytes"}
+    if spec.lm.tokenizer is None:
+        return {"path": lm_path, "gguf_file": gguf_file}
+    path = spec.resolve("lm.tokenizer", spec.lm.tokenizer)
+    if path.is_file() and path.suffix == ".gguf":
+        return {"path": path.parent, "gguf_file": path.name}
+    return {"path": path}
 
 
 def _lm_location(spec: ModelSpec) -> tuple[Path | None, str | None]:
