@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from ..model import GenerationConfig
-from .measure import PeakRSS, count_flops, matmul_peak_flops
+from .measure import DeviceMemory, PeakRSS, count_flops, matmul_peak_flops, synchronize
 
 SELECTIONS = ("random", "fixed")  # RICES and text retrieval need an embedder; they change nothing here
 
@@ -45,6 +45,9 @@ class BenchSettings:
     data_root: str | None = None
     gate_seed: int | None = 0  # untrained adapters have closed gates: open them (seeded) so images matter; None: leave
     count_flops: bool = True  # count the harness's FLOPs on a second, untimed run
+    device: str = "cpu"  # where both sides run (cuda: timed with synchronisation, memory from the allocator)
+    dtype: str | None = None  # the LM's and adapters' dtype (bfloat16 on a GPU); None: the spec's
+    reference_queries: int | None = None  # the reference answers only the first this many (its rate is per query)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def open_gates(model, seed: int) -> None:
 def _load(settings: BenchSettings):
     from ..model import load_model
 
-    pipe = load_model(settings.model)
+    pipe = load_model(settings.model, device=settings.device, dtype=settings.dtype)
     pipe.model.requires_grad_(False)  # evaluation only (and PyTorch's FLOP counter hooks tensors that need grads)
     if settings.gate_seed is not None:
         open_gates(pipe.model, settings.gate_seed)
@@ -110,13 +113,15 @@ def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], genera
     """Answer with this harness; returns answers, seconds, the time split, peak RSS and FLOPs."""
     pipe = _load(settings)
     gc.collect()
-    with PeakRSS() as rss:
+    with PeakRSS() as rss, DeviceMemory(settings.device) as memory:
         started = time.perf_counter()
         answers, cache, answerer = answer_with_harness(pipe, prompts, generation, settings)
+        synchronize(settings.device)
         seconds = time.perf_counter() - started
     stats = answerer.stats
     out = {
-        "answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb,
+        "answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb, "peak_device_mb": memory.mb,
+        "answer_tokens": sum(len(pipe.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers),
         "vision_s": cache.seconds, "prefill_s": stats.generation.prefill_s + stats.prefix_s,
         "decode_s": stats.generation.decode_s, "images_encoded": cache.encoded,
         "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused,
@@ -158,15 +163,16 @@ def reference_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], gene
     pipe = dataclasses.replace(pipe, model=None)  # only the reference's copy stays resident
     gc.collect()
     runner = ReferenceRunner(reference, pipe)
-    with PeakRSS() as rss:
+    with PeakRSS() as rss, DeviceMemory(settings.device) as memory:
         started = time.perf_counter()
         answers: list[str] = []
         for start in range(0, len(prompts), settings.batch_size):  # data order, fixed count
             batch = prompts[start : start + settings.batch_size]
             texts, _ = runner.generate([p.text for p in batch], [list(p.images) for p in batch], generation)
             answers.extend(texts)
+        synchronize(settings.device)
         seconds = time.perf_counter() - started
-    return {"answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb}
+    return {"answers": answers, "seconds": seconds, "peak_rss_mb": rss.mb, "peak_device_mb": memory.mb}
 
 
 def _in_child(fn, *args) -> dict[str, Any]:
@@ -178,14 +184,18 @@ def _in_child(fn, *args) -> dict[str, Any]:
 # ---------------------------------------------------------------- the comparison
 def run_bench(settings: BenchSettings, *, log=print) -> list[dict[str, Any]]:
     """Measure every (selection, shots); returns one figures dict per configuration."""
-    peak = matmul_peak_flops()
-    log(f"matmul peak: {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads)")
+    from ..model.lm import DTYPES
+
+    dtype = DTYPES[settings.dtype] if settings.dtype else torch.float32
+    peak = matmul_peak_flops(device=settings.device, dtype=dtype)
+    log(f"matmul peak: {peak / 1e9:.1f} GFLOP/s ({settings.device}, {dtype}, {torch.get_num_threads()} threads)")
     rows = []
     for selection in settings.selections:
         for shots in settings.shots:
             prompts, generation = build_prompts(settings, selection, shots)
-            log(f"{selection}, {shots} shots, {len(prompts)} queries: reference ...")
-            ref = _in_child(reference_side, settings, prompts, generation)
+            subset = prompts[: settings.reference_queries] if settings.reference_queries else prompts
+            log(f"{selection}, {shots} shots, {len(prompts)} queries: reference ({len(subset)}) ...")
+            ref = _in_child(reference_side, settings, subset, generation)
             log(f"  reference {ref['seconds']:.1f} s; harness ...")
             ours = _in_child(harness_side, settings, prompts, generation)
             log(f"  harness {ours['seconds']:.1f} s")
@@ -194,21 +204,24 @@ def run_bench(settings: BenchSettings, *, log=print) -> list[dict[str, Any]]:
 
 
 def _figures(settings, selection, shots, generation, prompts, ref, ours, peak) -> dict[str, Any]:
-    n = len(prompts)
-    agree = [a == b for a, b in zip(ref["answers"], ours["answers"])]
+    n, n_ref = len(prompts), len(ref["answers"])
+    agree = [a == b for a, b in zip(ref["answers"], ours["answers"])]  # the reference's subset
     flops = ours.get("flops")
+    ref_rate, our_rate = n_ref / ref["seconds"], n / ours["seconds"]
     return {
         "model": settings.model, "benchmark": settings.benchmark, "selection": selection, "shots": shots,
-        "queries": n, "num_beams": generation.num_beams, "max_new_tokens": generation.max_new_tokens,
-        "batch_size": settings.batch_size,
+        "queries": n, "reference_queries": n_ref, "num_beams": generation.num_beams, "max_new_tokens": generation.max_new_tokens,
+        "batch_size": settings.batch_size, "device": settings.device, "dtype": settings.dtype or "float32",
         "reference_s": round(ref["seconds"], 3), "harness_s": round(ours["seconds"], 3),
-        "reference_examples_per_s": n / ref["seconds"], "harness_examples_per_s": n / ours["seconds"],
-        "speedup": ref["seconds"] / ours["seconds"],
-        "predictions_agree": all(agree), "agreement": sum(agree) / n,
+        "reference_examples_per_s": ref_rate, "harness_examples_per_s": our_rate, "speedup": our_rate / ref_rate,
+        "harness_answer_tokens_per_s": ours["answer_tokens"] / ours["seconds"],
+        "predictions_agree": all(agree), "agreement": sum(agree) / n_ref,
         "reference_peak_rss_mb": round(ref["peak_rss_mb"]), "harness_peak_rss_mb": round(ours["peak_rss_mb"]),
+        "reference_peak_device_mb": ref["peak_device_mb"], "harness_peak_device_mb": ours["peak_device_mb"],
         "vision_s": round(ours["vision_s"], 3), "prefill_s": round(ours["prefill_s"], 3), "decode_s": round(ours["decode_s"], 3),
         "images_encoded": ours["images_encoded"], "prefixes_built": ours["prefixes_built"], "prefixes_reused": ours["prefixes_reused"],
         "harness_flops": flops, "matmul_peak_flops": peak,
+        "harness_tflop_per_s": (flops / ours["seconds"] / 1e12) if flops else None,
         "matmul_peak_fraction": (flops / ours["seconds"] / peak) if flops else None,
         "disagreements": [{"query_id": p.query_id, "reference": a, "harness": b}
                           for p, a, b, same in zip(prompts, ref["answers"], ours["answers"], agree) if not same][:5],

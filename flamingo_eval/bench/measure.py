@@ -72,3 +72,26 @@ def count_flops(fn: Callable[[], T]) -> tuple[T, int]:
     with FlopCounterMode(display=False) as counter:
         result = fn()
     return result, int(counter.get_total_flops())
+
+
+def synchronize(device: str) -> None:
+    """Wait for the device's queued work (CUDA runs asynchronously: a timer must not stop before it ends)."""
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+class DeviceMemory:
+    """Peak memory the CUDA allocator handed out while the block ran (``.mb``); None on other devices,
+    whose memory ``PeakRSS`` measures."""
+
+    def __init__(self, device: str) -> None:
+        self.cuda, self.device, self.mb = str(device).startswith("cuda"), device, None
+
+    def __enter__(self) -> "DeviceMemory":
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.cuda:
+            self.mb = round(torch.cuda.max_memory_allocated(self.device) / 2**20)

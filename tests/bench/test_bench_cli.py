@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from flamingo_eval.cli import app
@@ -56,3 +58,18 @@ def test_rank_bench_refuses_repeated_class_names(tmp_path):
     result = CliRunner().invoke(app, ["bench", "--task", "rank", "--model", "tiny", "--class-names", str(names)])
     assert result.exit_code != 0
     assert "class name 'hen' on line 3 repeats line 1" in result.output
+
+
+def test_bench_takes_device_dtype_and_a_reference_subset(tmp_path):
+    """The GPU run's flags, exercised on the CPU: bfloat16, the reference on the first query only."""
+    data = write_data_root(tmp_path / "data")
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "--model", "tiny", "--benchmark", "coco", "--data-root", str(data), "--shots", "2",
+                                      "--queries", "3", "--batch-size", "2", "--selection", "fixed", "--device", "cpu",
+                                      "--dtype", "bfloat16", "--reference-queries", "1", "--no-flops", "--json", str(out)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    [r] = json.loads(out.read_text())
+    assert r["queries"] == 3 and r["reference_queries"] == 1 and r["dtype"] == "bfloat16" and r["device"] == "cpu"
+    assert r["harness_answer_tokens_per_s"] > 0 and r["harness_peak_device_mb"] is None  # no CUDA allocator here
+    assert r["speedup"] == pytest.approx(r["harness_examples_per_s"] / r["reference_examples_per_s"])
