@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Callable
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 
 from ..errors import FlamingoEvalError, SpecError
@@ -43,7 +44,8 @@ def user_errors(command: Callable) -> Callable:
         except (FlamingoEvalError, OSError) as err:
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
-            console.print(f"[bold red]error:[/] {_describe(err)}", highlight=False)
+            # the message is text, not markup: a "[...]" in it (a list, a file name) must print as it is
+            console.print(f"[bold red]error:[/] {escape(_describe(err))}", highlight=False)
             raise typer.Exit(1) from None
 
     hints = typing.get_type_hints(command, include_extras=True)  # typer reads the options from these
@@ -86,4 +88,4 @@ def print_skipped(out: Path) -> None:
     folder = ResultsFolder(out)
     for line in (folder.skipped_summary(), folder.unscored_summary()):
         if line:
-            console.print(f"[yellow]{line}[/]", highlight=False)
+            console.print(f"[yellow]{escape(line)}[/]", highlight=False)

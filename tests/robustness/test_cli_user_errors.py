@@ -68,6 +68,19 @@ CASES = [
     ("train --recipe {missing}", "missing.yaml"),
     ("demo --out {stranger} --model tiny", "stranger"),
     ("make-demo-data --out {file}", "a-file.txt"),
+    ("run coco --model tiny --shots 0 --ids {missing} --data-root {data} --out {out}", "cannot read the ids file"),
+    ("run coco --model tiny --shots 0 --ids {file} --data-root {data} --out {out}", "query id 'text' is in none of the evaluated splits"),
+    ("run coco --model tiny --shots 0 --limit 0 --data-root {data}", "limit must be at least 1"),
+    ("run coco --model tiny --shots 0 --limit 2 --num-samples 3 --data-root {data}", "choose one of num_samples"),
+    ("run coco --model hf:org/not-cached --shots 0 --data-root {data} --out {out}", "huggingface-cli download org/not-cached"),
+    ("run coco --model hf:justone --shots 0 --data-root {data}", "hf:ORG/NAME"),
+    ("run coco --model tiny --shots 0 --data-root hf:datasets/org/none --out {out}", "--repo-type dataset"),
+    ("ablate coco --variant v:option_score=max --model tiny", "option_score must be one of"),
+    ("train --variant gates=none", "unknown ablation switch 'gates'"),
+    ("train --variant connector=transformer", "is not one of: mlp, mean"),
+    ("bench --task nope --model tiny", "--task must be generation or rank"),
+    ("bench --task rank --model tiny --shots 2,4", "one shot count"),
+    ("report {stranger} --training-runs {stranger}", "stranger"),
 ]
 
 
