@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
+def _read_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set back at once; read once, at import,
+    so that no other thread can create a file in between later)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
     """A temporary path next to ``path`` for a writer that needs a path (safetensors' ``save_file``,
@@ -42,6 +53,9 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())  # the rename must not reach the disk before the data does
+        # mkstemp makes the file private (0600); the result gets the permissions a plain open() would
+        # give it, so a results folder can be shared or served as any other files
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -47,3 +47,14 @@ def test_digests_are_sha256_of_the_content(tmp_path: Path) -> None:
 def test_importing_storage_needs_no_torch() -> None:
     code = "import sys; sys.modules['torch'] = None; import flamingo_eval.storage"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_atomic_writes_get_the_permissions_a_plain_open_gives(tmp_path):
+    import stat
+
+    from flamingo_eval.storage import write_text_atomic
+
+    written = write_text_atomic(tmp_path / "report.html", "<p>shared</p>")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")  # what the process's umask gives a plain file
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
