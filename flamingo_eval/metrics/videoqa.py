@@ -18,9 +18,9 @@ was checked.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+from .classification import answer_rank
 from .vqa_normalize import normalize_answer
 
 # iVQA (Yang et al., "Just Ask", 2021): an answer is fully right once two of its annotators gave it.
@@ -59,11 +59,4 @@ def multiple_choice_accuracy(scores: Sequence[float], answer_index: int) -> floa
     the tied ones.
     ValueError for no options, an index out of range, or a NaN score (it has no place in an ordering).
     """
-    if len(scores) == 0:
-        raise ValueError("multiple_choice_accuracy needs at least one option score")
-    if not 0 <= answer_index < len(scores):
-        raise ValueError(f"answer_index {answer_index} out of range for {len(scores)} options")
-    if any(math.isnan(s) for s in scores):
-        raise ValueError("multiple_choice_accuracy: an option score is NaN")
-    best = max(range(len(scores)), key=lambda i: scores[i])  # max() keeps the first of equal keys
-    return 1.0 if best == answer_index else 0.0
+    return 1.0 if answer_rank(scores, answer_index) == 0 else 0.0  # rank 0: the first of the best

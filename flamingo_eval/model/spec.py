@@ -109,13 +109,11 @@ def hub_spec(text: str) -> ModelSpec:
     ref = parse_hub_ref(text)
     if ref.path is not None:
         return load_spec(hub_path(text, where="--model"))
-    if ref.revision is None:
-        for path in builtin_specs().values():
-            spec = load_spec(path)
-            if spec.hub == ref.repo:
-                return spec
+    hubs = {spec.hub: spec for spec in map(load_spec, builtin_specs().values()) if spec.hub}
+    if ref.revision is None and ref.repo in hubs:
+        return hubs[ref.repo]
     snapshot = hub_path(text, where="--model")
     if not (snapshot / HUB_SPEC_FILE).is_file():
         raise SpecError(f"--model {text}: the repository has no {HUB_SPEC_FILE} and no built-in spec names it as its hub "
-                        f"(built-in: {', '.join(s for s in builtin_specs() if load_spec(builtin_specs()[s]).hub)})")
+                        f"(those that do: {', '.join(sorted(hubs))})")
     return load_spec(snapshot / HUB_SPEC_FILE)

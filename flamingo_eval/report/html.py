@@ -21,6 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..engine.results import ResultsFolder
 from ..storage import write_text_atomic
 from .formats import to_html
 from .report import build_report
@@ -57,10 +58,10 @@ def html_page(folder: Path, *, media_of: MediaOf | None = None, paper: bool = Fa
         parts.append(f"<h2>{escape(table.title)}</h2>{to_html(table.frame, table.notes)}")
     parts.append(f"<h2>Shot scaling</h2>{_plot(folder, report)}")
     parts.append(_summary_section(folder))
-    rows = _lines(folder / "predictions.jsonl")
+    results = ResultsFolder(folder)
     thumbs = _Thumbnails(media_of)
-    parts.append(_samples_section(rows, report.primary_metrics, per_benchmark, thumbs))
-    parts.append(_skipped_section(_lines(folder / "skipped.jsonl")))
+    parts.append(_samples_section(results.read_predictions(), report.primary_metrics, per_benchmark, thumbs))
+    parts.append(_skipped_section(results.read_skipped()))
     body = "\n".join(parts)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(folder.name)}: flamingo-eval</title>"
             f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
@@ -71,19 +72,6 @@ def _json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _lines(path: Path) -> list[dict[str, Any]]:
-    """A JSON-lines file's records (a cut-off last line left out); [] when there is no file."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
 
 
 def _run_section(run: Mapping[str, Any]) -> str:

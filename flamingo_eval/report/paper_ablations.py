@@ -14,7 +14,6 @@ divided by the baseline's on that benchmark, averaged, in percent (the baseline 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ResultsError
-from .results import combine_metric_rows, read_results
+from .results import _load_json, combine_metric_rows, read_results
 from .summary import summarize
 
 TABLE_COLUMNS = ("variant", "changed", "trained_parameters", "step_s")
@@ -33,10 +32,7 @@ def _training_record(runs: Path, variant: str) -> dict[str, Any]:
     if not path.is_file():
         raise ResultsError(f"{path}: not found (the training run of variant {variant!r}: "
                            f"flamingo-eval train --variant ... --out {runs / variant})")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ResultsError(f"{path}: not valid JSON ({err.msg})") from None
+    return _load_json(path)
 
 
 def ablation_table(results: Path | str, runs: Path | str, *, shots: int = 4) -> pd.DataFrame:

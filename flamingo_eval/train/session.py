@@ -50,13 +50,11 @@ def train_recipe(
 def median_step_seconds(log: Path) -> float | None:
     """The median wall time of one training step (update only, no validation), over the run's log:
     robust to a step slowed by other work or a paused process, and it spans resumed segments."""
-    import json
     import statistics
 
-    if not log.is_file():
-        return None
-    times = [record["step_s"] for line in log.read_text().splitlines() if line.strip()
-             for record in [json.loads(line)] if "step_s" in record]
+    from .loop import _read_log
+
+    times = [record["step_s"] for record in _read_log(log) if "step_s" in record]
     return statistics.median(times) if times else None
 
 
