@@ -126,7 +126,10 @@ def test_a_rank_killed_part_way_resumes_with_another_number_of_ranks(single, dat
     assert launcher.returncode != 0 and not (out / "metrics.json").exists()
     shards = {path.name: {(r["shots"], r["trial"], r["query_id"]) for r in lines(path)} for path in out.glob("predictions.rank*")}
     assert set(shards) <= {"predictions.rank0-of-2.jsonl", "predictions.rank1-of-2.jsonl"} and shards[shard.name]
-    assert sum(len(keys) for keys in shards.values()) < TOTAL and not set.intersection(*shards.values())
+    # no key answered by both ranks (rank 0 may not have written anything yet when rank 1 is killed:
+    # then there is one shard, and nothing to intersect)
+    both = list(shards.values())
+    assert sum(len(keys) for keys in both) < TOTAL and (len(both) < 2 or not set.intersection(*both))
     with open(shard, "ab") as f:
         f.write(b'{"variant": "baseline", "benchm')  # as if killed in the middle of a write
 
