@@ -48,6 +48,15 @@ class BenchSettings:
     device: str = "cpu"  # where both sides run (cuda: timed with synchronisation, memory from the allocator)
     dtype: str | None = None  # the LM's and adapters' dtype (bfloat16 on a GPU); None: the spec's
     reference_queries: int | None = None  # the reference answers only the first this many (its rate is per query)
+    decodes: tuple[str, ...] = ("eager",)  # the harness is measured once per decoding path (static_decode.DECODE_MODES)
+
+    def __post_init__(self) -> None:
+        from ..errors import SpecError
+        from ..model.static_decode import DECODE_MODES
+
+        unknown = [d for d in self.decodes if d not in DECODE_MODES]
+        if unknown or not self.decodes:
+            raise SpecError(f"decode must be one or more of {', '.join(DECODE_MODES)}, got {', '.join(self.decodes) or 'none'}")
 
 
 @dataclass(frozen=True)
@@ -109,13 +118,24 @@ def _load(settings: BenchSettings):
 
 
 # ---------------------------------------------------------------- the two sides (child processes)
-def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig) -> dict[str, Any]:
-    """Answer with this harness; returns answers, seconds, the time split, peak RSS and FLOPs."""
+def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig, decode: str = "eager") -> dict[str, Any]:
+    """Answer with this harness, its decode steps run as ``decode`` says; returns answers, seconds, the time
+    split, peak RSS and FLOPs. A compiled path is run once untimed first (``warmup_s``: compiling every
+    batch shape, recording the CUDA graphs), so the timed run measures evaluation, not compilation."""
+    from ..engine.answering import static_decoding
+
     pipe = _load(settings)
+    decoding = static_decoding(pipe, decode)
+    warmup_s = 0.0
+    if decode == "compiled":
+        started = time.perf_counter()
+        answer_with_harness(pipe, prompts, generation, settings, decoding)
+        synchronize(settings.device)
+        warmup_s = time.perf_counter() - started
     gc.collect()
     with PeakRSS() as rss, DeviceMemory(settings.device) as memory:
         started = time.perf_counter()
-        answers, cache, answerer = answer_with_harness(pipe, prompts, generation, settings)
+        answers, cache, answerer = answer_with_harness(pipe, prompts, generation, settings, decoding)
         synchronize(settings.device)
         seconds = time.perf_counter() - started
     stats = answerer.stats
@@ -124,16 +144,20 @@ def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], genera
         "answer_tokens": sum(len(pipe.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers),
         "vision_s": cache.seconds, "prefill_s": stats.generation.prefill_s + stats.prefix_s,
         "decode_s": stats.generation.decode_s, "images_encoded": cache.encoded,
-        "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused,
+        "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused, "warmup_s": warmup_s,
+        "decoding": "growing KV cache, eager steps" if decoding is None else decoding.describe(),
     }
     if settings.count_flops:
+        # counted on the eager path: PyTorch's FLOP counter does not see inside compiled graphs, and the
+        # static cache adds only attention over a few masked slots
         _, out["flops"] = count_flops(lambda: answer_with_harness(pipe, prompts, generation, settings))
     return out
 
 
-def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: GenerationConfig, settings: BenchSettings):
+def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: GenerationConfig, settings: BenchSettings, decoding=None):
     """The run loop's path: every distinct image encoded once, up front and in batches; length-sorted
-    batches; shared prompt starts prefilled once. Returns (answers in prompt order, cache, answerer)."""
+    batches; shared prompt starts prefilled once; decode steps as ``decoding`` (a ``StaticDecoding``, or
+    None: the growing cache). Returns (answers in prompt order, cache, answerer)."""
     from ..benchmark import VideoSpec
     from ..data.example import MediaRef
     from ..engine.answering import Answerer, plan_batches
@@ -141,7 +165,7 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
 
     video = VideoSpec()
     cache = VisualTokenCache(pipe)
-    answerer = Answerer(pipe)
+    answerer = Answerer(pipe, decoding=decoding)
     refs = [[MediaRef(Path(path)) for path in p.images] for p in prompts]
     cache.warm([ref for row in refs for ref in row], video)  # the demonstration pool, up front
     ids = [answerer.token_ids(p.text) for p in prompts]
@@ -196,10 +220,13 @@ def run_bench(settings: BenchSettings, *, log=print) -> list[dict[str, Any]]:
             subset = prompts[: settings.reference_queries] if settings.reference_queries else prompts
             log(f"{selection}, {shots} shots, {len(prompts)} queries: reference ({len(subset)}) ...")
             ref = _in_child(reference_side, settings, subset, generation)
-            log(f"  reference {ref['seconds']:.1f} s; harness ...")
-            ours = _in_child(harness_side, settings, prompts, generation)
-            log(f"  harness {ours['seconds']:.1f} s")
-            rows.append(_figures(settings, selection, shots, generation, prompts, ref, ours, peak))
+            log(f"  reference {ref['seconds']:.1f} s")
+            for decode in settings.decodes:
+                log(f"  harness, {decode} decoding ...")
+                ours = _in_child(harness_side, settings, prompts, generation, decode)
+                log(f"  harness {ours['seconds']:.1f} s" + (f" (after a {ours['warmup_s']:.1f} s warm-up)" if ours["warmup_s"] else ""))
+                rows.append(_figures(settings, selection, shots, generation, prompts, ref, ours, peak) | {
+                    "decode": decode, "decoding": ours["decoding"], "warmup_s": round(ours["warmup_s"], 3)})
     return rows
 
 

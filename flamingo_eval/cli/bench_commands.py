@@ -33,6 +33,8 @@ def bench(
     dtype: Annotated[Optional[str], typer.Option(help="LM and adapter dtype, e.g. bfloat16 on a GPU.")] = None,
     reference_queries: Annotated[Optional[int], typer.Option(help="The reference answers only the first N queries "
                                  "(its rate is per query; agreement is over those).")] = None,
+    decode: Annotated[str, typer.Option(help="Comma-separated decoding paths the harness is measured with: "
+                                        "eager, static, compiled (a row each; compiled is warmed up untimed).")] = "eager",
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures here (a JSON list).")] = None,
 ) -> None:
     """Time k-shot generation the OpenFlamingo way (its own Flamingo class, its evaluation loop) and with
@@ -52,16 +54,16 @@ def bench(
         shots=parse_shots(shots or "16"), num_queries=queries or 16, batch_size=batch_size,
         token_budget=token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
         gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops, device=device, dtype=dtype,
-        reference_queries=reference_queries,
+        reference_queries=reference_queries, decodes=tuple(d.strip() for d in decode.split(",") if d.strip()),
     )
     rows = run_bench(settings, log=console.print)
     memory = "GPU MB ref/ours" if device.startswith("cuda") else "RSS MB ref/ours"
-    table = Table("selection", "shots", "ref ex/s", "ours ex/s", "speedup", "agree", memory,
+    table = Table("selection", "shots", "decode", "ref ex/s", "ours ex/s", "speedup", "agree", memory,
                   "ours vision/prefill/decode s", "of matmul peak", title=f"{model} on {benchmark} ({device}): OpenFlamingo loop vs harness")
     for r in rows:
         fraction = r["matmul_peak_fraction"]
         table.add_row(
-            r["selection"], str(r["shots"]), f"{r['reference_examples_per_s']:.3f}", f"{r['harness_examples_per_s']:.3f}",
+            r["selection"], str(r["shots"]), r["decode"], f"{r['reference_examples_per_s']:.3f}", f"{r['harness_examples_per_s']:.3f}",
             f"{r['speedup']:.1f}x", f"{r['agreement']:.0%}",
             f"{r['reference_peak_device_mb']}/{r['harness_peak_device_mb']}" if device.startswith("cuda")
             else f"{r['reference_peak_rss_mb']}/{r['harness_peak_rss_mb']}",

@@ -21,6 +21,7 @@ from ..model.generate import GenerationConfig, GenerationStats, generate
 from ..model.media import MediaBatch
 from ..model.pipeline import FlamingoPipeline
 from ..model.prefix import PromptPrefix, encode_prefix
+from ..model.static_decode import StaticDecoding
 
 
 def plan_batches(lengths: Sequence[int], *, batch_size: int, token_budget: int | None = None) -> list[list[int]]:
@@ -80,11 +81,20 @@ class AnswerStats:
     prefixes_reused: int = 0
 
 
+def static_decoding(pipe: FlamingoPipeline, decode: str) -> StaticDecoding | None:
+    """The decoding for a ``decode`` setting (``static_decode.DECODE_MODES``): None for "eager"."""
+    return None if decode == "eager" else StaticDecoding(pipe.model, mode=decode)
+
+
 class Answerer:
     """Answers prompts whose media are already visual tokens (see ``VisualTokenCache``)."""
 
-    def __init__(self, pipe: FlamingoPipeline, *, share_prefix: bool = True, min_prefix_tokens: int = 16, max_prefixes: int = 4) -> None:
+    def __init__(self, pipe: FlamingoPipeline, *, share_prefix: bool = True, min_prefix_tokens: int = 16, max_prefixes: int = 4,
+                 decoding: StaticDecoding | None = None) -> None:
+        """``decoding``: decode steps over a static cache, eagerly or compiled once for this model (None:
+        the growing cache; ``static_decoding`` makes one from a mode name)."""
         self.pipe = pipe
+        self.decoding = decoding
         self.share_prefix, self.min_prefix_tokens = share_prefix, min_prefix_tokens
         self.prefixes: OrderedDict[tuple, PromptPrefix] = OrderedDict()  # keyed by ids, media, masking
         self.max_prefixes = max_prefixes
@@ -120,7 +130,7 @@ class Answerer:
         new = generate(
             self.pipe.model, ids, attention_mask=mask, media=self._media_batch(media), config=config,
             stop_token_ids=self.pipe.stop_token_ids(), pad_token_id=tokens.pad, prefix=prefix,
-            stats=self.stats.generation, attend=attend,
+            stats=self.stats.generation, attend=attend, decoding=self.decoding,
         )
         return self.pipe.tokenizer.batch_decode(new, skip_special_tokens=True)
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from ..model import load_model
 from ..model.pipeline import FlamingoPipeline
 from ..prompting.retrieval import ImageEmbedder, TextEmbedder
-from .answering import Answerer
+from .answering import Answerer, static_decoding
 from .settings import RunSettings
 from .visual_cache import VisualTokenCache
 
@@ -32,7 +32,8 @@ class Resources:
 
     def answerer(self, name: str) -> Answerer:
         """Per model: shared prompt starts are prefilled once."""
-        return self._once(("answerer", name), lambda: Answerer(self.model(name), share_prefix=self.settings.share_prefix))
+        return self._once(("answerer", name), lambda: Answerer(
+            self.model(name), share_prefix=self.settings.share_prefix, decoding=static_decoding(self.model(name), self.settings.decode)))
 
     def visual_cache(self, name: str) -> VisualTokenCache:
         """Per model: demonstrations recur across queries, so their visual tokens are kept."""

@@ -15,6 +15,7 @@ from typing import Any
 from ..benchmark import OPTION_SCORES, BenchmarkSpec, VideoSpec
 from ..errors import SpecError
 from ..model.generate import GenerationConfig
+from ..model.static_decode import DECODE_MODES
 from ..prompting.selection import STRATEGIES
 from .frames import AUTO, check_policy, model_frame_capacity, resolve_frames
 
@@ -43,6 +44,7 @@ class RunSettings:
     batch_size: int = _setting(8, "Most prompts per batch (does not change predictions).")
     token_budget: int | None = _setting(None, "Also cap prompts x longest prompt's tokens per batch.")
     share_prefix: bool = _setting(True, "Prefill a prompt start shared by a batch once (fixed demonstrations).")
+    decode: str = _setting("eager", "Decode steps: eager | static (preallocated KV cache) | compiled (static + torch.compile; CUDA graphs on a GPU).")
     data_root: str | None = _setting(None, "Benchmark <name> reads <data-root>/<name>/ unless its spec says otherwise.")
     skip_bad: bool = _setting(False, "Leave out and record bad records and media instead of stopping.")
     device: str = _setting("cpu", "cpu, cuda, cuda:1, mps ...")
@@ -67,6 +69,8 @@ class RunSettings:
             raise SpecError(f"token_budget must be at least 1, got {self.token_budget}")
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
+        if self.decode not in DECODE_MODES:
+            raise SpecError(f"decode must be one of {', '.join(DECODE_MODES)}, got {self.decode!r}")
         check_policy(self.frames, "frames")
 
     @classmethod
@@ -81,10 +85,11 @@ class RunSettings:
         return cls(benchmarks=tuple(benchmarks), **plain)
 
     def identity(self) -> dict[str, Any]:
-        """The settings that can change a prediction (batch size cannot: left padding is exact); the ids
+        """The settings that can change a prediction (batch size cannot: left padding is exact; nor can the
+        decoding path, which computes the same steps); the ids
         file by its content, so the same list elsewhere resumes and an edited one does not."""
         data = dataclasses.asdict(self)
-        for key in ("batch_size", "token_budget", "share_prefix", "data_root", "embedding_cache", "visual_cache"):
+        for key in ("batch_size", "token_budget", "share_prefix", "decode", "data_root", "embedding_cache", "visual_cache"):
             data.pop(key)
         if data["ids"] is not None:
             from ..storage import text_digest

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from transformers import DynamicCache
@@ -22,6 +23,9 @@ from .config import GenerationConfig  # plain data (benchmark specs hold it); re
 from .flamingo import Flamingo
 from .media import MediaBatch
 from .prefix import PromptPrefix, expand_cache, media_after_prefix
+
+if TYPE_CHECKING:
+    from .static_decode import StaticDecoding
 
 _NEG = -1.0e9  # the "impossible" score HF's beam search uses
 
@@ -35,7 +39,7 @@ class GenerationStats:
     calls: int = 0
 
 
-class _Decoder:
+class Decoder:
     """One generation's state around the model: KV cache, attention mask, media and media keys/values."""
 
     def __init__(
@@ -136,6 +140,7 @@ def generate(
     prefix: PromptPrefix | None = None,
     stats: GenerationStats | None = None,
     attend: str | None = None,
+    decoding: "StaticDecoding | None" = None,
 ) -> list[list[int]]:
     """Generate continuations of (B, T) left-padded prompts; returns each row's new token ids, ending with
     the stop token when one was produced (as HF's ``generate`` does), at most ``max_new_tokens`` long.
@@ -148,7 +153,10 @@ def generate(
         attention_mask = torch.ones_like(input_ids)
     stops = torch.tensor(list(stop_token_ids), dtype=torch.long, device=input_ids.device)
     started = time.perf_counter()
-    decoder = _Decoder(model, input_ids, attention_mask, media, prefix, attend)
+    if decoding is None:
+        decoder = Decoder(model, input_ids, attention_mask, media, prefix, attend)
+    else:
+        decoder = decoding.decoder(model, input_ids, attention_mask, media, prefix, attend, max_new_tokens=config.max_new_tokens)
     prefilled = _synced(input_ids.device)
     if config.num_beams == 1:
         out = _greedy(decoder, config, stops, pad_token_id)
@@ -182,7 +190,7 @@ def cut_after_stop(tokens: Sequence[int], stops: Collection[int]) -> list[int]:
     return list(tokens)
 
 
-def _greedy(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, pad: int) -> list[list[int]]:
+def _greedy(decoder: Decoder, config: GenerationConfig, stops: torch.Tensor, pad: int) -> list[list[int]]:
     rows = decoder.logits.shape[0]
     running = torch.ones(rows, dtype=torch.bool, device=decoder.logits.device)
     out: list[torch.Tensor] = []
@@ -198,7 +206,7 @@ def _greedy(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, pa
     return [cut_after_stop(row, stop_set) for row in torch.stack(out, dim=1).tolist()]
 
 
-def _beam_search(decoder: _Decoder, config: GenerationConfig, stops: torch.Tensor, batch: int) -> list[list[int]]:
+def _beam_search(decoder: Decoder, config: GenerationConfig, stops: torch.Tensor, batch: int) -> list[list[int]]:
     """Beam search with HF's rules: keep the top K = max(2, 1 + #stops) * beams candidates per step; the
     best ``beams`` that did not stop continue; those among the first ``beams`` that stopped become
     hypotheses scored with the length penalty; stop once no running beam can beat the worst kept

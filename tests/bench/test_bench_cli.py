@@ -73,3 +73,25 @@ def test_bench_takes_device_dtype_and_a_reference_subset(tmp_path):
     assert r["queries"] == 3 and r["reference_queries"] == 1 and r["dtype"] == "bfloat16" and r["device"] == "cpu"
     assert r["harness_answer_tokens_per_s"] > 0 and r["harness_peak_device_mb"] is None  # no CUDA allocator here
     assert r["speedup"] == pytest.approx(r["harness_examples_per_s"] / r["reference_examples_per_s"])
+
+
+def test_bench_measures_each_decoding_path_against_the_same_reference(tmp_path):
+    """A row per decoding path, each checked against the reference's answers (compiled: on the GPU run;
+    its Inductor compile takes minutes on this CPU, and the tracing is tested in test_static_decode)."""
+    data = write_data_root(tmp_path / "data")
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "--model", "tiny", "--benchmark", "coco", "--data-root", str(data), "--shots", "2",
+                                      "--queries", "3", "--batch-size", "2", "--selection", "random", "--decode", "eager,static",
+                                      "--no-flops", "--json", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())
+    assert [r["decode"] for r in rows] == ["eager", "static"]
+    assert rows[0]["reference_s"] == rows[1]["reference_s"]  # one reference run for both
+    assert all(r["predictions_agree"] for r in rows), [r["disagreements"] for r in rows]
+    assert "static KV cache" in rows[1]["decoding"] and rows[1]["warmup_s"] == 0
+
+
+def test_bench_names_an_unknown_decoding_path():
+    result = CliRunner().invoke(app, ["bench", "--model", "tiny", "--decode", "eager,graphs"])
+    assert result.exit_code != 0
+    assert "decode must be one or more of eager, static, compiled, got eager, graphs" in result.output

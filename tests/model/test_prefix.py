@@ -68,22 +68,22 @@ def test_prefix_media_matter(pipe, noise_images):
 
     def next_logits(demo_idx):
         prefix = encode_prefix(pipe.model, prefix_ids, pipe.model.encode_media(_pixels(pipe, noise_images, demo_idx)))
-        from flamingo_eval.model.generate import _Decoder
+        from flamingo_eval.model.generate import Decoder
 
         with torch.inference_mode():
-            return _Decoder(pipe.model, ids, mask, query, prefix).logits
+            return Decoder(pipe.model, ids, mask, query, prefix).logits
 
     assert not torch.allclose(next_logits([0, 1]), next_logits([0, 4]))
 
 
 def test_decoding_keeps_only_the_last_media(pipe, noise_images):
     """With the paper's masking the decoder carries one media item per row after the prefill."""
-    from flamingo_eval.model.generate import _Decoder
+    from flamingo_eval.model.generate import Decoder
 
     ids, mask = pipe.encode_prompts(["<image>a<image>b<image>c", "<image>z"])
     media = pipe.model.embed_media([_pixels(pipe, noise_images, [0, 1, 2]), _pixels(pipe, noise_images, [3])])
     with torch.inference_mode():
-        decoder = _Decoder(pipe.model, ids, mask, media)
+        decoder = Decoder(pipe.model, ids, mask, media)
         kept = decoder.media
         expected_last = torch.stack([media.tokens[0, 2], media.tokens[1, 0]])
     assert isinstance(kept, MediaBatch) and kept.tokens.shape[1] == 1
