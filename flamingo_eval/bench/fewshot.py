@@ -40,7 +40,7 @@ class BenchSettings:
     shots: tuple[int, ...] = (16,)
     num_queries: int = 16  # queries answered per configuration and side
     batch_size: int = 8  # the reference's batch size (OpenFlamingo's default); the harness's most rows
-    token_budget: int | None = None  # the harness's cap on rows x prompt tokens per batch
+    token_budget: int | str | None = None  # the harness's cap on rows x prompt tokens per batch ("auto": sized to free memory)
     seed: int = 42
     data_root: str | None = None
     gate_seed: int | None = 0  # untrained adapters have closed gates: open them (seeded) so images matter; None: leave
@@ -54,6 +54,8 @@ class BenchSettings:
         from ..errors import SpecError
         from ..model.static_decode import DECODE_MODES
 
+        if self.token_budget is not None and self.token_budget != "auto" and (not isinstance(self.token_budget, int) or self.token_budget < 1):
+            raise SpecError(f"token_budget must be a number of tokens (at least 1) or auto, got {self.token_budget!r}")
         unknown = [d for d in self.decodes if d not in DECODE_MODES]
         if unknown or not self.decodes:
             raise SpecError(f"decode must be one or more of {', '.join(DECODE_MODES)}, got {', '.join(self.decodes) or 'none'}")
@@ -125,6 +127,7 @@ def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], genera
     from ..engine.answering import static_decoding
 
     pipe = _load(settings)
+    settings = dataclasses.replace(settings, token_budget=_budget(pipe, settings, generation))  # "auto" sized once, untimed
     decoding = static_decoding(pipe, decode)
     warmup_s = 0.0
     if decode == "compiled":
@@ -144,7 +147,7 @@ def harness_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], genera
         "answer_tokens": sum(len(pipe.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers),
         "vision_s": cache.seconds, "prefill_s": stats.generation.prefill_s + stats.prefix_s,
         "decode_s": stats.generation.decode_s, "images_encoded": cache.encoded,
-        "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused, "warmup_s": warmup_s,
+        "prefixes_built": stats.prefixes_built, "prefixes_reused": stats.prefixes_reused, "warmup_s": warmup_s, "token_budget": settings.token_budget,
         "decoding": "growing KV cache, eager steps" if decoding is None else decoding.describe(),
     }
     if settings.count_flops:
@@ -176,6 +179,15 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
         for i, text in zip(group, answerer.generate([ids[i] for i in group], media, keys, generation)):
             answers[i] = text
     return answers, cache, answerer
+
+
+def _budget(pipe, settings: BenchSettings, generation: GenerationConfig) -> int | None:
+    """The harness's token budget: the setting, or with "auto" sized to the memory free now."""
+    if settings.token_budget != "auto":
+        return settings.token_budget
+    from ..engine.memory_budget import free_memory, measure_costs, token_budget
+
+    return token_budget(measure_costs(pipe), free_bytes=free_memory(pipe.device), beams=generation.num_beams)
 
 
 def reference_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig) -> dict[str, Any]:
@@ -226,7 +238,8 @@ def run_bench(settings: BenchSettings, *, log=print) -> list[dict[str, Any]]:
                 ours = _in_child(harness_side, settings, prompts, generation, decode)
                 log(f"  harness {ours['seconds']:.1f} s" + (f" (after a {ours['warmup_s']:.1f} s warm-up)" if ours["warmup_s"] else ""))
                 rows.append(_figures(settings, selection, shots, generation, prompts, ref, ours, peak) | {
-                    "decode": decode, "decoding": ours["decoding"], "warmup_s": round(ours["warmup_s"], 3)})
+                    "decode": decode, "decoding": ours["decoding"], "warmup_s": round(ours["warmup_s"], 3),
+                    "token_budget": ours["token_budget"]})
     return rows
 
 

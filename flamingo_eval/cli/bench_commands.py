@@ -24,7 +24,8 @@ def bench(
     classes: Annotated[int, typer.Option(help="rank: how many class names to generate.")] = 1000,
     class_names: Annotated[Optional[Path], typer.Option(help="rank: a file of class names, one per line (instead of generated ones).")] = None,
     batch_size: Annotated[int, typer.Option(help="The reference's batch size; the harness's most rows per batch.")] = 8,
-    token_budget: Annotated[Optional[int], typer.Option(help="The harness's cap on rows x prompt tokens per batch.")] = None,
+    token_budget: Annotated[Optional[str], typer.Option(help="The harness's cap on rows x prompt tokens per batch; "
+                                                        "auto: sized to the free memory.")] = None,
     seed: int = 42,
     data_root: Optional[Path] = None,
     gate_seed: Annotated[int, typer.Option(help="Seed for opening closed (untrained) gates; -1 leaves them.")] = 0,
@@ -52,7 +53,7 @@ def bench(
     settings = BenchSettings(
         model=model, benchmark=benchmark, selections=tuple(s.strip() for s in selection.split(",") if s.strip()),
         shots=parse_shots(shots or "16"), num_queries=queries or 16, batch_size=batch_size,
-        token_budget=token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
+        token_budget=int(token_budget) if token_budget and token_budget.strip().isdigit() else token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
         gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops, device=device, dtype=dtype,
         reference_queries=reference_queries, decodes=tuple(d.strip() for d in decode.split(",") if d.strip()),
     )

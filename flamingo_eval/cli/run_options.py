@@ -32,6 +32,8 @@ def _option(field: dataclasses.Field, default: Any) -> tuple[Any, Any]:
         default = ",".join(str(s) for s in default)
     elif field.name in _PATHS:
         kind = Optional[Path]
+    elif field.name == "token_budget":
+        kind = Optional[str]  # a number or "auto": made an int in run_options
     elif type(None) in typing.get_args(hint):
         kind = Optional[next(a for a in typing.get_args(hint) if a is not type(None))]
     else:
@@ -56,6 +58,9 @@ def run_options(**defaults: Any) -> Callable[[Callable], Callable]:
             settings["shots"] = parse_shots(settings["shots"])
             for name in _PATHS:
                 settings[name] = None if settings[name] is None else str(settings[name])
+            budget = settings["token_budget"]
+            if budget is not None and budget.strip().isdigit():
+                settings["token_budget"] = int(budget)  # anything else is named by RunSettings
             return command(*args, settings=settings, **kwargs)
 
         own = inspect.signature(command)

@@ -11,6 +11,7 @@ from ..model import load_model
 from ..model.pipeline import FlamingoPipeline
 from ..prompting.retrieval import ImageEmbedder, TextEmbedder
 from .answering import Answerer, static_decoding
+from .memory_budget import AUTO, free_memory, measure_costs, token_budget
 from .settings import RunSettings
 from .visual_cache import VisualTokenCache
 
@@ -34,6 +35,15 @@ class Resources:
         """Per model: shared prompt starts are prefilled once."""
         return self._once(("answerer", name), lambda: Answerer(
             self.model(name), share_prefix=self.settings.share_prefix, decoding=static_decoding(self.model(name), self.settings.decode)))
+
+    def token_budget(self, name: str, beams: int) -> int | None:
+        """The batch token budget for a model's jobs with ``beams`` beams: the setting, or with ``auto``
+        sized to the memory free once the model is loaded (``memory_budget``; measured once per model)."""
+        if self.settings.token_budget != AUTO:
+            return self.settings.token_budget
+        pipe = self.model(name)
+        costs = self._once(("token_costs", name), lambda: measure_costs(pipe))
+        return self._once(("token_budget", name, beams), lambda: token_budget(costs, free_bytes=free_memory(pipe.device), beams=beams))
 
     def visual_cache(self, name: str) -> VisualTokenCache:
         """Per model: demonstrations recur across queries, so their visual tokens are kept."""

@@ -162,7 +162,8 @@ class Runner:
                 cache.warm([ref for p in todo for ref in p.media], job.video)
                 ids = [answerer.token_ids(p.text) for p in todo]
                 # length-sorted batches: little padding (the order of predictions.jsonl does not matter)
-                for group in plan_batches([len(r) for r in ids], batch_size=self.settings.batch_size, token_budget=self.settings.token_budget):
+                budget = self.resources.token_budget(job.model, job.generation.num_beams)
+                for group in plan_batches([len(r) for r in ids], batch_size=self.settings.batch_size, token_budget=budget):
                     rows = answer_batch(job, [todo[i] for i in group], by_id, [ids[i] for i in group], pipe=pipe, cache=cache,
                                         answerer=answerer, skips=self.skips if self.settings.skip_bad else None,
                                         shots=shots, trial=trial, seed=self.settings.seed)

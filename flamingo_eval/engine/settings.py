@@ -42,7 +42,7 @@ class RunSettings:
     max_new_tokens: int | None = _setting(None, "Most tokens generated per answer (default: each benchmark's).")
     length_penalty: float | None = _setting(None, "Beam score = log p / length ** this (default: each benchmark's).")
     batch_size: int = _setting(8, "Most prompts per batch (does not change predictions).")
-    token_budget: int | None = _setting(None, "Also cap prompts x longest prompt's tokens per batch.")
+    token_budget: int | str | None = _setting(None, "Also cap prompts x longest prompt's tokens per batch; auto: sized to the free memory.")
     share_prefix: bool = _setting(True, "Prefill a prompt start shared by a batch once (fixed demonstrations).")
     decode: str = _setting("eager", "Decode steps: eager | static (preallocated KV cache) | compiled (static + torch.compile; CUDA graphs on a GPU).")
     data_root: str | None = _setting(None, "Benchmark <name> reads <data-root>/<name>/ unless its spec says otherwise.")
@@ -65,8 +65,9 @@ class RunSettings:
                 raise SpecError(f"{name} must be at least 1, got {getattr(self, name)}")
         if sum(x is not None for x in (self.num_samples, self.limit, self.ids)) > 1:
             raise SpecError("choose one of num_samples (a random subset), limit (the first N) and ids (listed ones)")
-        if self.token_budget is not None and self.token_budget < 1:
-            raise SpecError(f"token_budget must be at least 1, got {self.token_budget}")
+        budget = self.token_budget
+        if budget is not None and budget != "auto" and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+            raise SpecError(f"token_budget must be a number of tokens (at least 1) or auto, got {budget!r}")
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
         if self.decode not in DECODE_MODES:

@@ -81,7 +81,7 @@ def test_bench_measures_each_decoding_path_against_the_same_reference(tmp_path):
     data = write_data_root(tmp_path / "data")
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, ["bench", "--model", "tiny", "--benchmark", "coco", "--data-root", str(data), "--shots", "2",
-                                      "--queries", "3", "--batch-size", "2", "--selection", "random", "--decode", "eager,static",
+                                      "--queries", "3", "--batch-size", "2", "--selection", "random", "--decode", "eager,static", "--token-budget", "auto",
                                       "--no-flops", "--json", str(out)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())
@@ -89,6 +89,7 @@ def test_bench_measures_each_decoding_path_against_the_same_reference(tmp_path):
     assert rows[0]["reference_s"] == rows[1]["reference_s"]  # one reference run for both
     assert all(r["predictions_agree"] for r in rows), [r["disagreements"] for r in rows]
     assert "static KV cache" in rows[1]["decoding"] and rows[1]["warmup_s"] == 0
+    assert all(isinstance(r["token_budget"], int) and r["token_budget"] > 0 for r in rows)  # "auto", sized
 
 
 def test_bench_names_an_unknown_decoding_path():

@@ -65,15 +65,17 @@ def test_batch_size_does_not_change_predictions(data_root, tmp_path, run_folder)
     assert json.loads((one / "metrics.json").read_text()) == json.loads((run_folder / "metrics.json").read_text())
 
 
-def test_static_decoding_does_not_change_predictions(data_root, tmp_path, run_folder):
-    """--decode static (the static KV cache, steps run eagerly) answers as the growing cache does; the
-    setting is recorded but is not part of the run's identity, so either may resume the other."""
+def test_static_decoding_and_an_auto_budget_do_not_change_predictions(data_root, tmp_path, run_folder):
+    """--decode static (the static KV cache, steps run eagerly) answers as the growing cache does, and
+    --token-budget auto only sizes batches; both are recorded but are not part of the run's identity,
+    so either may resume the other."""
     static = tmp_path / "static"
     invoke("run", *ALL, *COMMON, "--shots", "0,2", "--trials", "2",
-           "--data-root", str(data_root), "--out", str(static), "--batch-size", "8", "--decode", "static")
+           "--data-root", str(data_root), "--out", str(static), "--batch-size", "8", "--decode", "static", "--token-budget", "auto")
     fields = ("benchmark", "shots", "trial", "query_id", "prompt", "raw_output", "prediction", "score")
     assert [[r[f] for f in fields] for r in predictions(static)] == [[r[f] for f in fields] for r in predictions(run_folder)]
-    assert json.loads((static / "run.json").read_text())["settings"]["decode"] == "static"
+    recorded = json.loads((static / "run.json").read_text())["settings"]
+    assert (recorded["decode"], recorded["token_budget"]) == ("static", "auto")
     before = (run_folder / "predictions.jsonl").read_text()
     invoke("run", *ALL, *COMMON, "--shots", "0,2", "--trials", "2", "--data-root", str(data_root), "--out", str(run_folder),
            "--decode", "static")

@@ -52,6 +52,7 @@ CASES = [
     ("run {broken} --model tiny", "not valid YAML"),
     ("run {missing} --model tiny", "missing.yaml"),
     ("run coco --model tiny --selection nearest --data-root {data}", "unknown selection 'nearest'"),
+    ("run coco --model tiny --token-budget lots --data-root {data}", "token_budget must be a number of tokens (at least 1) or auto, got 'lots'"),
     ("run coco --model tiny --decode graphs --data-root {data}", "decode must be one of eager, static, compiled, got 'graphs'"),
     ("run coco --model tiny --batch-size 0 --data-root {data}", "at least 1"),
     ("run coco --model tiny --shots 0 --dtype float13 --data-root {data} --out {out}", "float13"),
