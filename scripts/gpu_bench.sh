@@ -12,9 +12,9 @@ mkdir -p "$OUT"
 [ -x .venv/bin/python ] || bash scripts/setup.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" || true
 .venv/bin/flamingo-eval make-demo-data >/dev/null
-.venv/bin/flamingo-eval bench --device cuda --dtype bfloat16 --model openflamingo-9b-random --benchmark demo_captions \
+.venv/bin/flamingo-eval bench --device cuda --dtype bfloat16 --vision-dtype bfloat16 --model openflamingo-9b-random --benchmark demo_captions \
   --shots 32 --queries 64 --batch-size 16 --selection random --reference-queries 16 \
   --json "$OUT/bench_gpu_9b.json" 2>&1 | tee "$OUT/bench_gpu_9b.log"
-.venv/bin/flamingo-eval bench --device cuda --dtype bfloat16 --model openflamingo-9b-random --benchmark demo_captions \
+.venv/bin/flamingo-eval bench --device cuda --dtype bfloat16 --vision-dtype bfloat16 --model openflamingo-9b-random --benchmark demo_captions \
   --shots 32 --queries 64 --batch-size 16 --selection random --reference-queries 4 --decode compiled --no-flops \
   --json "$OUT/bench_gpu_9b_compiled.json" 2>&1 | tee "$OUT/bench_gpu_9b_compiled.log"

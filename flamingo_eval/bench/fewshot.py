@@ -47,6 +47,7 @@ class BenchSettings:
     count_flops: bool = True  # count the harness's FLOPs on a second, untimed run
     device: str = "cpu"  # where both sides run (cuda: timed with synchronisation, memory from the allocator)
     dtype: str | None = None  # the LM's and adapters' dtype (bfloat16 on a GPU); None: the spec's
+    vision_dtype: str | None = None  # the vision encoder's (both sides: the reference shares our encoder); None: float32
     reference_queries: int | None = None  # the reference answers only the first this many (its rate is per query)
     decodes: tuple[str, ...] = ("eager",)  # the harness is measured once per decoding path (static_decode.DECODE_MODES)
 
@@ -112,7 +113,7 @@ def open_gates(model, seed: int) -> None:
 def _load(settings: BenchSettings):
     from ..model import load_model
 
-    pipe = load_model(settings.model, device=settings.device, dtype=settings.dtype)
+    pipe = load_model(settings.model, device=settings.device, dtype=settings.dtype, vision_dtype=settings.vision_dtype)
     pipe.model.requires_grad_(False)  # evaluation only (and PyTorch's FLOP counter hooks tensors that need grads)
     if settings.gate_seed is not None:
         open_gates(pipe.model, settings.gate_seed)
@@ -251,7 +252,7 @@ def _figures(settings, selection, shots, generation, prompts, ref, ours, peak) -
     return {
         "model": settings.model, "benchmark": settings.benchmark, "selection": selection, "shots": shots,
         "queries": n, "reference_queries": n_ref, "num_beams": generation.num_beams, "max_new_tokens": generation.max_new_tokens,
-        "batch_size": settings.batch_size, "device": settings.device, "dtype": settings.dtype or "float32",
+        "batch_size": settings.batch_size, "device": settings.device, "dtype": settings.dtype or "float32", "vision_dtype": settings.vision_dtype or "float32",
         "reference_s": round(ref["seconds"], 3), "harness_s": round(ours["seconds"], 3),
         "reference_examples_per_s": ref_rate, "harness_examples_per_s": our_rate, "speedup": our_rate / ref_rate,
         "harness_answer_tokens_per_s": ours["answer_tokens"] / ours["seconds"],

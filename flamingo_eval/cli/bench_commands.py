@@ -32,6 +32,7 @@ def bench(
     flops: Annotated[bool, typer.Option(help="Count the harness's FLOPs on a second, untimed run.")] = True,
     device: Annotated[str, typer.Option(help="Where both sides run: cpu, cuda, cuda:1 ...")] = "cpu",
     dtype: Annotated[Optional[str], typer.Option(help="LM and adapter dtype, e.g. bfloat16 on a GPU.")] = None,
+    vision_dtype: Annotated[Optional[str], typer.Option(help="Vision encoder dtype (default float32).")] = None,
     reference_queries: Annotated[Optional[int], typer.Option(help="The reference answers only the first N queries "
                                  "(its rate is per query; agreement is over those).")] = None,
     decode: Annotated[str, typer.Option(help="Comma-separated decoding paths the harness is measured with: "
@@ -54,7 +55,7 @@ def bench(
         model=model, benchmark=benchmark, selections=tuple(s.strip() for s in selection.split(",") if s.strip()),
         shots=parse_shots(shots or "16"), num_queries=queries or 16, batch_size=batch_size,
         token_budget=int(token_budget) if token_budget and token_budget.strip().isdigit() else token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
-        gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops, device=device, dtype=dtype,
+        gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops, device=device, dtype=dtype, vision_dtype=vision_dtype,
         reference_queries=reference_queries, decodes=tuple(d.strip() for d in decode.split(",") if d.strip()),
     )
     rows = run_bench(settings, log=console.print)

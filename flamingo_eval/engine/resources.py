@@ -29,7 +29,8 @@ class Resources:
         return self._made[key]
 
     def model(self, name: str) -> FlamingoPipeline:
-        return self._once(("model", name), lambda: load_model(name, device=self.settings.device, dtype=self.settings.dtype))
+        return self._once(("model", name), lambda: load_model(
+            name, device=self.settings.device, dtype=self.settings.dtype, vision_dtype=self.settings.vision_dtype))
 
     def answerer(self, name: str) -> Answerer:
         """Per model: shared prompt starts are prefilled once."""

@@ -49,6 +49,7 @@ class RunSettings:
     skip_bad: bool = _setting(False, "Leave out and record bad records and media instead of stopping.")
     device: str = _setting("cpu", "cpu, cuda, cuda:1, mps ...")
     dtype: str | None = _setting(None, "LM and adapter dtype, e.g. bfloat16 on a GPU.")
+    vision_dtype: str | None = _setting(None, "Vision encoder dtype (default float32); bfloat16 with --dtype bfloat16: all in bfloat16.")
     embedding_cache: str | None = _setting(None, "Keep RICES / text embeddings here between runs (default: memory only).")
     visual_cache: str | None = _setting(None, "Keep visual tokens here between runs (default: memory only).")
     frames: str = _setting(AUTO, "Video frames per clip: auto | interpolate | thin | pool (docs/benchmarks.md).")

@@ -44,14 +44,17 @@ def check_device(device: str | torch.device) -> torch.device:
     return device
 
 
-def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cpu", dtype: str | None = None) -> FlamingoPipeline:
+def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cpu", dtype: str | None = None,
+               vision_dtype: str | None = None) -> FlamingoPipeline:
     """Load the model a spec (or built-in name, or spec path) describes. ``dtype`` overrides the LM's
-    and adapters' dtype (e.g. bfloat16 on a GPU); the vision encoder stays float32.
+    and adapters' dtype (e.g. bfloat16 on a GPU); ``vision_dtype`` the vision encoder's (float32 unless
+    given: with both bfloat16 the whole model runs in bfloat16, as OpenFlamingo's bf16 evaluation does).
     """
     spec = spec if isinstance(spec, ModelSpec) else get_spec(spec)
     device = check_device(device)
-    if dtype is not None and dtype not in DTYPES:
-        raise SpecError(f"dtype must be one of {', '.join(sorted(DTYPES))}, got {dtype!r}")
+    for key, value in (("dtype", dtype), ("vision_dtype", vision_dtype)):
+        if value is not None and value not in DTYPES:
+            raise SpecError(f"{key} must be one of {', '.join(sorted(DTYPES))}, got {value!r}")
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.seed)  # random parts (tiny encoders, untrained adapters) are reproducible
@@ -91,6 +94,8 @@ def load_model(spec: ModelSpec | str | Path, *, device: str | torch.device = "cp
         model.lm.to(DTYPES[dtype])
         model.perceiver.to(DTYPES[dtype])
         model.xattn.to(DTYPES[dtype])
+    if vision_dtype is not None:
+        model.vision.to(DTYPES[vision_dtype])
     model.eval()
     t3 = time.perf_counter()
     return FlamingoPipeline(

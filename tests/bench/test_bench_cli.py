@@ -66,11 +66,13 @@ def test_bench_takes_device_dtype_and_a_reference_subset(tmp_path):
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, ["bench", "--model", "tiny", "--benchmark", "coco", "--data-root", str(data), "--shots", "2",
                                       "--queries", "3", "--batch-size", "2", "--selection", "fixed", "--device", "cpu",
-                                      "--dtype", "bfloat16", "--reference-queries", "1", "--no-flops", "--json", str(out)],
+                                      "--dtype", "bfloat16", "--vision-dtype", "bfloat16", "--reference-queries", "1", "--no-flops",
+                                      "--json", str(out)],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     [r] = json.loads(out.read_text())
     assert r["queries"] == 3 and r["reference_queries"] == 1 and r["dtype"] == "bfloat16" and r["device"] == "cpu"
+    assert r["vision_dtype"] == "bfloat16"  # answers may differ in bfloat16 (rounding depends on batch shapes)
     assert r["harness_answer_tokens_per_s"] > 0 and r["harness_peak_device_mb"] is None  # no CUDA allocator here
     assert r["speedup"] == pytest.approx(r["harness_examples_per_s"] / r["reference_examples_per_s"])
 

@@ -56,6 +56,7 @@ CASES = [
     ("run coco --model tiny --decode graphs --data-root {data}", "decode must be one of eager, static, compiled, got 'graphs'"),
     ("run coco --model tiny --batch-size 0 --data-root {data}", "at least 1"),
     ("run coco --model tiny --shots 0 --dtype float13 --data-root {data} --out {out}", "float13"),
+    ("run coco --model tiny --shots 0 --vision-dtype float13 --data-root {data} --out {out}", "vision_dtype must be one of"),
     ("run coco --model tiny --shots 0 --device cuda:7 --data-root {data} --out {out}", "cuda:7"),
     ("sweep --config {list}", "must be a mapping"),
     ("sweep coco --grid frames --model tiny", "--grid 'frames' should be axis=value"),
