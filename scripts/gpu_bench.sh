@@ -12,6 +12,8 @@ mkdir -p "$OUT"
 [ -x .venv/bin/python ] || bash scripts/setup.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv > "$OUT/gpu.txt" || true
 .venv/bin/flamingo-eval make-demo-data >/dev/null
+# the GPU-only paths on the tiny spec first (skipped elsewhere): CUDA-graph decode steps, allocator-measured budget
+.venv/bin/python -m pytest -q -rs tests/model/test_cuda_paths.py 2>&1 | tee "$OUT/cuda_tests.log" || true
 .venv/bin/flamingo-eval bench --device cuda --dtype bfloat16 --vision-dtype bfloat16 --model openflamingo-9b-random --benchmark demo_captions \
   --shots 32 --queries 64 --batch-size 16 --selection random --reference-queries 16 \
   --json "$OUT/bench_gpu_9b.json" 2>&1 | tee "$OUT/bench_gpu_9b.log"
