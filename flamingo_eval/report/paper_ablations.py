@@ -35,6 +35,15 @@ def _training_record(runs: Path, variant: str) -> dict[str, Any]:
     return _load_json(path)
 
 
+def _step_seconds(runs: Path, variant: str, record: dict[str, Any]) -> float | None:
+    """A step's time, from the run's log when it is there (one statistic for every row, whichever code
+    wrote the record: ``train.session.step_seconds``), else as recorded."""
+    from ..train.session import step_seconds
+
+    log = runs / variant / "log.jsonl"
+    return step_seconds(log) if log.is_file() else record.get("seconds_per_step")
+
+
 def ablation_table(results: Path | str, runs: Path | str, *, shots: int = 4) -> pd.DataFrame:
     """The table (see the module docstring), variants in the run's order, the baseline first.
 
@@ -56,7 +65,7 @@ def ablation_table(results: Path | str, runs: Path | str, *, shots: int = 4) -> 
         record = _training_record(Path(runs), variant)
         row: dict[str, Any] = {
             "variant": variant, "changed": record.get("changed", ""),
-            "trained_parameters": record.get("trained_parameters"), "step_s": record.get("seconds_per_step"),
+            "trained_parameters": record.get("trained_parameters"), "step_s": _step_seconds(Path(runs), variant, record),
         }
         for bench in benchmarks:
             row[bench] = float(scores.loc[variant, bench])

@@ -65,3 +65,19 @@ def test_report_command_writes_the_ablation_table(tmp_path):
     result = CliRunner().invoke(app, ["report", str(results), "--training-runs", str(_runs(tmp_path)), "--ablation-shots", "4"])
     assert result.exit_code == 0, result.output
     assert (results / "paper_ablations.md").is_file() and (results / "paper_ablations.png").is_file()
+
+
+def test_step_time_is_the_fast_end_of_the_logged_steps(tmp_path):
+    """Load on the machine only slows steps: the table takes the 10th percentile of the run's logged step
+    times (from log.jsonl, whatever variant.json says), so runs made under different load compare."""
+    from flamingo_eval.train.session import step_seconds
+
+    runs = _runs(tmp_path)
+    quiet = [7.0 + 0.01 * i for i in range(15)]
+    busy = [20.0 + i for i in range(15)]  # half the steps slowed by other work: the median would be ~14
+    lines = [{"step": i + 1, "step_s": t} for i, t in enumerate(quiet + busy)] + [{"step": 30, "val/mean": 0.5}]
+    (runs / "prompt-b" / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert step_seconds(runs / "prompt-b" / "log.jsonl") == pytest.approx(7.03)
+    results = write_folder(tmp_path / "ablation", fixture_rows(), run_json())
+    table = ablation_table(results, runs, shots=4)
+    assert list(table["step_s"]) == [9.0, pytest.approx(7.03)]  # the baseline has no log here: its record
