@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import ResultsError
 from .results import _load_json, combine_metric_rows, read_results
+from ..train.variants import describe
 from .summary import summarize
 
 TABLE_COLUMNS = ("variant", "changed", "trained_parameters", "step_s")
@@ -64,7 +65,9 @@ def ablation_table(results: Path | str, runs: Path | str, *, shots: int = 4) -> 
     for variant in variants:
         record = _training_record(Path(runs), variant)
         row: dict[str, Any] = {
-            "variant": variant, "changed": record.get("changed", ""),
+            # the words for what changed come from the variant's name, so every row says it alike,
+            # whichever code wrote its record
+            "variant": variant, "changed": describe(variant) or record.get("changed", ""),
             "trained_parameters": record.get("trained_parameters"), "step_s": _step_seconds(Path(runs), variant, record),
         }
         for bench in benchmarks:

@@ -32,7 +32,7 @@ class Switch:
 
     values: tuple[str, ...]  # () for a flag
     apply: Callable[[Recipe, str], Recipe]
-    what: str  # what it changes, in words (the table's "what changed")
+    what: dict[str, str]  # per value ("" for a flag): what it changes, in words (the table's "what changed")
 
 
 def _xattn_every(recipe: Recipe, value: str) -> Recipe:
@@ -43,15 +43,17 @@ def _xattn_every(recipe: Recipe, value: str) -> Recipe:
 
 SWITCHES: dict[str, Switch] = {
     "gating": Switch(("none",), lambda r, v: dataclasses.replace(r, xattn={**r.xattn, "gating": v}),
-                     "no tanh gates: the blocks' outputs added ungated"),
-    "xattn_every": Switch(("1", "2", "5", "single"), _xattn_every, "a gated block every n LM layers, or one block"),
-    "connector": Switch(("mlp", "mean"), lambda r, v: dataclasses.replace(r, perceiver={**r.perceiver, "connector": v}),
-                        "the Perceiver Resampler replaced"),
+                     {"none": "no tanh gates: the blocks' outputs added ungated"}),
+    "xattn_every": Switch(("1", "2", "5", "single"), _xattn_every, {
+        "1": "a gated block before every LM layer", "2": "a gated block before every 2nd LM layer",
+        "5": "a gated block before every 5th LM layer", "single": "one gated block, before the middle LM layer"}),
+    "connector": Switch(("mlp", "mean"), lambda r, v: dataclasses.replace(r, perceiver={**r.perceiver, "connector": v}), {
+        "mlp": "an MLP instead of the Perceiver Resampler", "mean": "mean-pooled features, linearly projected, instead of the resampler"}),
     "schedule": Switch(("round_robin",), lambda r, v: dataclasses.replace(r, schedule=v),
-                       "one data set per step instead of gradients accumulated over all"),
+                       {"round_robin": "one data set per step instead of gradients accumulated over all"}),
     "no_interleaved": Switch((), lambda r, v: dataclasses.replace(r, no_interleaved=True),
-                             "trained without the interleaved and binding sequences"),
-    "lm": Switch(("unfrozen",), lambda r, v: dataclasses.replace(r, lm=v), "the LM's layers trained too"),
+                             {"": "trained without the interleaved and binding sequences"}),
+    "lm": Switch(("unfrozen",), lambda r, v: dataclasses.replace(r, lm=v), {"unfrozen": "the LM's layers trained too"}),
 }
 
 
@@ -77,7 +79,13 @@ def apply_variant(recipe: Recipe, text: str) -> Recipe:
     return dataclasses.replace(changed, variant=f"{switch}-{value}" if value else switch)
 
 
-def describe(variant: str) -> str:
-    """What a variant name (``gating-none``) changed, in words; "the baseline" for the baseline."""
-    switch = next((s for s in SWITCHES if variant == s or variant.startswith(s + "-")), None)
-    return "the baseline" if switch is None else SWITCHES[switch].what
+def describe(variant: str) -> str | None:
+    """What a variant name (``gating-none``, ``xattn_every-2``) changed, in words; "the baseline" for the
+    baseline; None for a name no switch makes."""
+    if variant == "baseline":
+        return "the baseline"
+    for name, switch in SWITCHES.items():
+        for value, what in switch.what.items():
+            if variant == (f"{name}-{value}" if value else name):
+                return what
+    return None

@@ -108,6 +108,14 @@ def test_switches_are_checked():
     with pytest.raises(SpecError, match="already the variant"):
         apply_variant(apply_variant(_recipe(), "gating=none"), "lm=unfrozen")
     assert describe("gating-none").startswith("no tanh gates") and describe("baseline") == "the baseline"
+    # every value of every switch says what it changed, in its own words (the table's "what changed")
+    from flamingo_eval.train.variants import SWITCHES
+
+    names = [f"{s}-{v}" if v else s for s, switch in SWITCHES.items() for v in (switch.values or ("",))]
+    words = [describe(name) for name in names]
+    assert None not in words and len(set(words)) == len(names)
+    assert describe("xattn_every-2") == "a gated block before every 2nd LM layer"
+    assert describe("prompt-b") is None  # not a switch's name: the report keeps the recorded words
 
 
 def test_a_recipe_can_change_a_base_recipe_key_by_key(tmp_path):
