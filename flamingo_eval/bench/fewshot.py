@@ -52,11 +52,11 @@ class BenchSettings:
     decodes: tuple[str, ...] = ("eager",)  # the harness is measured once per decoding path (static_decode.DECODE_MODES)
 
     def __post_init__(self) -> None:
+        from ..engine.memory_budget import check_token_budget
         from ..errors import SpecError
         from ..model.static_decode import DECODE_MODES
 
-        if self.token_budget is not None and self.token_budget != "auto" and (not isinstance(self.token_budget, int) or self.token_budget < 1):
-            raise SpecError(f"token_budget must be a number of tokens (at least 1) or auto, got {self.token_budget!r}")
+        check_token_budget(self.token_budget)
         unknown = [d for d in self.decodes if d not in DECODE_MODES]
         if unknown or not self.decodes:
             raise SpecError(f"decode must be one or more of {', '.join(DECODE_MODES)}, got {', '.join(self.decodes) or 'none'}")
@@ -184,9 +184,10 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
 
 def _budget(pipe, settings: BenchSettings, generation: GenerationConfig) -> int | None:
     """The harness's token budget: the setting, or with "auto" sized to the memory free now."""
-    if settings.token_budget != "auto":
+    from ..engine.memory_budget import AUTO, free_memory, measure_costs, token_budget
+
+    if settings.token_budget != AUTO:
         return settings.token_budget
-    from ..engine.memory_budget import free_memory, measure_costs, token_budget
 
     return token_budget(measure_costs(pipe), free_bytes=free_memory(pipe.device), beams=generation.num_beams)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .shared import app, console, parse_shots, user_errors
+from .shared import app, console, parse_shots, parse_token_budget, user_errors
 
 
 @app.command()
@@ -54,7 +54,7 @@ def bench(
     settings = BenchSettings(
         model=model, benchmark=benchmark, selections=tuple(s.strip() for s in selection.split(",") if s.strip()),
         shots=parse_shots(shots or "16"), num_queries=queries or 16, batch_size=batch_size,
-        token_budget=int(token_budget) if token_budget and token_budget.strip().isdigit() else token_budget, seed=seed, data_root=None if data_root is None else str(data_root),
+        token_budget=parse_token_budget(token_budget), seed=seed, data_root=None if data_root is None else str(data_root),
         gate_seed=None if gate_seed < 0 else gate_seed, count_flops=flops, device=device, dtype=dtype, vision_dtype=vision_dtype,
         reference_queries=reference_queries, decodes=tuple(d.strip() for d in decode.split(",") if d.strip()),
     )

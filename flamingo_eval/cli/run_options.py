@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..engine.settings import RunSettings
-from .shared import parse_shots
+from .shared import parse_shots, parse_token_budget
 
 # fields a command line gives otherwise (the benchmarks are its arguments)
 _NOT_OPTIONS = ("benchmarks",)
@@ -58,9 +58,7 @@ def run_options(**defaults: Any) -> Callable[[Callable], Callable]:
             settings["shots"] = parse_shots(settings["shots"])
             for name in _PATHS:
                 settings[name] = None if settings[name] is None else str(settings[name])
-            budget = settings["token_budget"]
-            if budget is not None and budget.strip().isdigit():
-                settings["token_budget"] = int(budget)  # anything else is named by RunSettings
+            settings["token_budget"] = parse_token_budget(settings["token_budget"])
             return command(*args, settings=settings, **kwargs)
 
         own = inspect.signature(command)

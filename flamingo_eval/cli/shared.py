@@ -65,6 +65,12 @@ def parse_shots(text: str, flag: str = "--shots") -> tuple[int, ...]:
         raise SpecError(f"{flag} must be comma-separated integers, got {text!r}") from None
 
 
+def parse_token_budget(text: str | None) -> int | str | None:
+    """``--token-budget``: a number becomes an int; anything else (``auto``, or a mistake the settings
+    name) is passed on as given."""
+    return int(text) if text is not None and text.strip().isdigit() else text
+
+
 def _describe(err: Exception) -> str:
     if isinstance(err, OSError) and not isinstance(err, FlamingoEvalError):
         where = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)

@@ -23,10 +23,17 @@ from dataclasses import dataclass
 import torch
 from transformers import DynamicCache
 
+from ..errors import SpecError
 from ..model.pipeline import FlamingoPipeline
 
 AUTO = "auto"
 PROBE_TOKENS = 128  # the probe prefill's length: long enough for per-token costs to dominate
+
+
+def check_token_budget(value: object) -> None:
+    """A token budget setting is None, a positive number of tokens, or ``auto``; SpecError otherwise."""
+    if value is not None and value != AUTO and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SpecError(f"token_budget must be a number of tokens (at least 1) or auto, got {value!r}")
 
 
 @dataclass(frozen=True)

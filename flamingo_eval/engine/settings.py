@@ -18,6 +18,7 @@ from ..model.generate import GenerationConfig
 from ..model.static_decode import DECODE_MODES
 from ..prompting.selection import STRATEGIES
 from .frames import AUTO, check_policy, model_frame_capacity, resolve_frames
+from .memory_budget import check_token_budget
 
 BASELINE = "baseline"
 
@@ -66,9 +67,7 @@ class RunSettings:
                 raise SpecError(f"{name} must be at least 1, got {getattr(self, name)}")
         if sum(x is not None for x in (self.num_samples, self.limit, self.ids)) > 1:
             raise SpecError("choose one of num_samples (a random subset), limit (the first N) and ids (listed ones)")
-        budget = self.token_budget
-        if budget is not None and budget != "auto" and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
-            raise SpecError(f"token_budget must be a number of tokens (at least 1) or auto, got {budget!r}")
+        check_token_budget(self.token_budget)
         if self.selection not in STRATEGIES:
             raise SpecError(f"unknown selection {self.selection!r}; known: {', '.join(STRATEGIES)}")
         if self.decode not in DECODE_MODES:
