@@ -184,12 +184,11 @@ def answer_with_harness(pipe, prompts: Sequence[BenchPrompt], generation: Genera
 
 def _budget(pipe, settings: BenchSettings, generation: GenerationConfig) -> int | None:
     """The harness's token budget: the setting, or with "auto" sized to the memory free now."""
-    from ..engine.memory_budget import AUTO, free_memory, measure_costs, token_budget
+    from ..engine.memory_budget import AUTO, auto_token_budget
 
     if settings.token_budget != AUTO:
         return settings.token_budget
-
-    return token_budget(measure_costs(pipe), free_bytes=free_memory(pipe.device), beams=generation.num_beams)
+    return auto_token_budget(pipe, beams=generation.num_beams)
 
 
 def reference_side(settings: BenchSettings, prompts: Sequence[BenchPrompt], generation: GenerationConfig) -> dict[str, Any]:

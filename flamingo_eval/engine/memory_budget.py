@@ -74,6 +74,12 @@ def free_memory(device: str | torch.device) -> int:
     return psutil.virtual_memory().available
 
 
+def auto_token_budget(pipe: FlamingoPipeline, *, beams: int, costs: TokenCosts | None = None) -> int:
+    """``--token-budget auto`` for ``pipe``'s jobs with ``beams`` beams, from the memory free now
+    (``costs``: already measured for this model, or None to measure them)."""
+    return token_budget(costs or measure_costs(pipe), free_bytes=free_memory(pipe.device), beams=beams)
+
+
 def token_budget(costs: TokenCosts, *, free_bytes: int, beams: int, fraction: float = 0.8) -> int:
     """The most rows x prompt tokens a batch may hold (at least 1: a prompt longer than the budget still
     gets a batch of its own, as ``plan_batches`` does for any budget)."""

@@ -11,7 +11,7 @@ from ..model import load_model
 from ..model.pipeline import FlamingoPipeline
 from ..prompting.retrieval import ImageEmbedder, TextEmbedder
 from .answering import Answerer, static_decoding
-from .memory_budget import AUTO, free_memory, measure_costs, token_budget
+from .memory_budget import AUTO, auto_token_budget, measure_costs
 from .settings import RunSettings
 from .visual_cache import VisualTokenCache
 
@@ -44,7 +44,7 @@ class Resources:
             return self.settings.token_budget
         pipe = self.model(name)
         costs = self._once(("token_costs", name), lambda: measure_costs(pipe))
-        return self._once(("token_budget", name, beams), lambda: token_budget(costs, free_bytes=free_memory(pipe.device), beams=beams))
+        return self._once(("token_budget", name, beams), lambda: auto_token_budget(pipe, beams=beams, costs=costs))
 
     def visual_cache(self, name: str) -> VisualTokenCache:
         """Per model: demonstrations recur across queries, so their visual tokens are kept."""

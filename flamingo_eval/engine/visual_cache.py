@@ -153,12 +153,13 @@ class VisualTokenCache:
             current = upcoming
             upcoming = self._try_start(parts[i + 1], video) if i + 1 < len(parts) else None
             try:
-                if current is None:
-                    raise MediaError("a file of this chunk cannot be read")
-                self._finish(current)
+                if current is not None:
+                    self._finish(current)
+                    continue
             except MediaError:
-                for ref in part:  # tell the bad items from the good
-                    self.problem(ref, video)
+                pass
+            for ref in part:  # a file of this chunk cannot be read or decoded: tell the bad items from the good
+                self.problem(ref, video)
 
     def _try_start(self, refs: Sequence[MediaRef], video: VideoSpec) -> _Pending | None:
         """``_start``, or None when a file cannot even be named (``warm`` then tries each item alone)."""

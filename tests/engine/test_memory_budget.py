@@ -33,7 +33,7 @@ def test_the_budget_divides_the_free_memory_by_a_tokens_peak_cost():
 
 
 def test_auto_budget_is_measured_once_per_model_and_sized_by_beams(monkeypatch):
-    monkeypatch.setattr(resources, "free_memory", lambda device: 100_000)
+    monkeypatch.setattr(memory_budget, "free_memory", lambda device: 100_000)
     settings = RunSettings(benchmarks=("coco",), model="tiny", token_budget="auto")
     made = Resources(settings)
     monkeypatch.setattr(made, "model", lambda name: load_model(tiny_spec()))
