@@ -14,7 +14,7 @@ from ..locations import RECIPES_DIR
 from ..spec_io import build_dataclass, read_yaml
 
 
-SCHEDULES = ("accumulate", "round_robin")  # the paper's two ways of combining data sets (Table 3, row v)
+SCHEDULES = ("accumulate", "round_robin")  # the paper's two ways of combining data sets (Table 3, row ii)
 LM_MODES = ("frozen", "unfrozen")
 
 

@@ -8,11 +8,11 @@ of the ablation table differs from its baseline in one switch only. What each sw
 switch              values                      the paper's row (Table 3)
 ==================  ==========================  ==============================================
 gating              none                        (iii) w/o tanh gating
-xattn_every         1, 2, 5, single             (iv) cross-attention frequency
+xattn_every         1, 2, 5, single             (v) cross-attention frequency
 connector           mlp, mean                   (vi) Perceiver Resampler vs MLP / Transformer
-schedule            round_robin                 (v) accumulation vs round-robin
+schedule            round_robin                 (ii) accumulation vs round-robin
 no_interleaved      (a flag)                    (i) w/o M3W (interleaved web pages)
-lm                  unfrozen                    (vii) freezing the LM
+lm                  unfrozen                    (viii) freezing the LM
 ==================  ==========================  ==============================================
 """
 
