@@ -2,8 +2,9 @@
 
 Every step draws a batch from each mixture (pairs, videos, interleaved sequences), computes its
 next-token loss on the text, and backpropagates the weighted sum (gradients accumulated over all data
-sets, which the paper's ablation found better than round-robin; ``schedule: round_robin`` takes one data
-set per step instead). Only the resampler, the gated blocks and the added tokens' embeddings learn (and,
+sets, which the paper's ablation found better than round-robin; ``schedule: round_robin`` makes one
+update per data set instead, in turn, so a step still sees one batch of every data set, as the paper's
+Table 3 counts a step: "gradient updates on all training datasets"). Only the resampler, the gated blocks and the added tokens' embeddings learn (and,
 with ``lm: unfrozen``, the LM's decoder layers at ``lm_lr_mult`` of the rate); the gates get a higher
 learning rate. Every ``eval_every`` steps the validation splits are scored and the best weights are kept.
 """
@@ -157,13 +158,14 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * scale
             losses = {}
-            for name in step_mixtures(r, step):
-                loss = self._loss(self._batch(name, self.rng))
-                (r.mixtures[name].weight * loss).backward()  # accumulated over this step's data sets, then one update
-                losses[name] = loss.item()
-            torch.nn.utils.clip_grad_norm_(trainable, r.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            for update in step_updates(r):
+                for name in update:
+                    loss = self._loss(self._batch(name, self.rng))
+                    (r.mixtures[name].weight * loss).backward()  # accumulated over the update's data sets
+                    losses[name] = loss.item()
+                torch.nn.utils.clip_grad_norm_(trainable, r.grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
             record = {"step": step, "seconds": round(time.perf_counter() - started, 1),
                       "step_s": round(time.perf_counter() - step_started, 3), **{f"loss/{k}": v for k, v in losses.items()},
                       "gate/attn": _mean_gate(self.model, "attn_gate"), "gate/ffw": _mean_gate(self.model, "ffw_gate")}
@@ -198,10 +200,12 @@ def lm_weights_path(adapters: Path) -> Path:
     return adapters.with_name(adapters.stem + ".lm.safetensors")
 
 
-def step_mixtures(recipe: Recipe, step: int) -> list[str]:
-    """The data sets of 1-based ``step``: every active one (accumulate), or the next in turn (round_robin)."""
+def step_updates(recipe: Recipe) -> list[list[str]]:
+    """A step's optimiser updates, each the data sets whose gradients it accumulates: one update over
+    every active data set (accumulate), or one update per data set, in turn (round_robin). Either way a
+    step sees one batch of each data set, so the two schedules compare at the same data."""
     names = list(recipe.active_mixtures())
-    return names if recipe.schedule == "accumulate" else [names[(step - 1) % len(names)]]
+    return [names] if recipe.schedule == "accumulate" else [[name] for name in names]
 
 
 def lm_trained_names(model) -> list[str]:

@@ -50,7 +50,7 @@ SWITCHES: dict[str, Switch] = {
     "connector": Switch(("mlp", "mean"), lambda r, v: dataclasses.replace(r, perceiver={**r.perceiver, "connector": v}), {
         "mlp": "an MLP instead of the Perceiver Resampler", "mean": "mean-pooled features, linearly projected, instead of the resampler"}),
     "schedule": Switch(("round_robin",), lambda r, v: dataclasses.replace(r, schedule=v),
-                       {"round_robin": "one data set per step instead of gradients accumulated over all"}),
+                       {"round_robin": "an update per data set, in turn, instead of one over all"}),
     "no_interleaved": Switch((), lambda r, v: dataclasses.replace(r, no_interleaved=True),
                              {"": "trained without the interleaved and binding sequences"}),
     "lm": Switch(("unfrozen",), lambda r, v: dataclasses.replace(r, lm=v), {"unfrozen": "the LM's layers trained too"}),
