@@ -4,9 +4,9 @@ Every step draws a batch from each mixture (pairs, videos, interleaved sequences
 next-token loss on the text, and backpropagates the weighted sum (gradients accumulated over all data
 sets, which the paper's ablation found better than round-robin; ``schedule: round_robin`` makes one
 update per data set instead, in turn, so a step still sees one batch of every data set, as the paper's
-Table 3 counts a step: "gradient updates on all training datasets"). Only the resampler, the gated blocks and the added tokens' embeddings learn (and,
-with ``lm: unfrozen``, the LM's decoder layers at ``lm_lr_mult`` of the rate); the gates get a higher
-learning rate. Every ``eval_every`` steps the validation splits are scored and the best weights are kept.
+Table 3 counts a step: "gradient updates on all training datasets"). Only the resampler, the gated
+blocks and the added tokens' embeddings learn (and, with ``lm: unfrozen``, the LM's decoder layers at
+``lm_lr_mult`` of the rate); the gates get a higher learning rate. Every ``eval_every`` steps the validation splits are scored and the best weights are kept.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class Recipe:
     variant: str = "baseline"  # the ablation's name for this recipe (recorded with the weights)
     xattn: dict[str, Any] = field(default_factory=dict)  # model spec xattn overrides (gating, every_n_layers, placement)
     perceiver: dict[str, Any] = field(default_factory=dict)  # model spec perceiver overrides (connector)
-    schedule: str = "accumulate"  # accumulate: one update per step over all data sets; round_robin: one update per data set, in turn
+    schedule: str = "accumulate"  # accumulate: one update over all data sets a step; round_robin: one per data set
     no_interleaved: bool = False  # leave out the mixtures marked interleaved (the paper's "w/o M3W")
     lm: str = "frozen"  # frozen (the paper) or unfrozen: the LM's decoder layers train too
     lm_lr_mult: float = 0.01  # the unfrozen LM's learning rate relative to lr
