@@ -6,7 +6,8 @@ sets, which the paper's ablation found better than round-robin; ``schedule: roun
 update per data set instead, in turn, so a step still sees one batch of every data set, as the paper's
 Table 3 counts a step: "gradient updates on all training datasets"). Only the resampler, the gated
 blocks and the added tokens' embeddings learn (and, with ``lm: unfrozen``, the LM's decoder layers at
-``lm_lr_mult`` of the rate); the gates get a higher learning rate. Every ``eval_every`` steps the validation splits are scored and the best weights are kept.
+``lm_lr_mult`` of the rate); the gates get a higher learning rate. Every ``eval_every`` steps the
+validation splits are scored and the best weights are kept.
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ class Trainer:
             self.log(f"resumed after step {restored['step']} (best so far {best['score']:.3f} at step {best['step']})")
         elif log_path.exists():
             log_path.unlink()  # a fresh run starts a fresh log
+        updates = step_updates(r)  # the same every step: the recipe fixes the schedule and the data sets
         started = time.perf_counter()
         for step in range(first, last + 1):
             step_started = time.perf_counter()
@@ -158,7 +160,7 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * scale
             losses = {}
-            for update in step_updates(r):
+            for update in updates:
                 for name in update:
                     loss = self._loss(self._batch(name, self.rng))
                     (r.mixtures[name].weight * loss).backward()  # accumulated over the update's data sets
